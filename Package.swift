@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way:
+//   directlink (executable) → DirectLinkMessage → {DirectLinkXML, DirectLinkCrypto} → {CLibXML2, COpenSSL}
+// Each C library is imported by exactly one Swift module (ArchitectureTests enforces it).
+let package = Package(
+    name: "DirectLink",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "directlink", targets: ["directlink"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
+        .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
+        .executableTarget(
+            name: "directlink",
+            dependencies: [
+                "DirectLinkMessage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DirectLinkXMLTests", dependencies: ["DirectLinkXML"]),
+        .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
+        .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
+        .testTarget(name: "ArchitectureTests"),
+    ]
+)

@@ -1,0 +1,4 @@
+import Testing
+@testable import DirectLinkCrypto
+
+@Test func DirectLinkCryptoBuilds() { #expect(true) }

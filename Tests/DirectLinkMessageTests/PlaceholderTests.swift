@@ -1,0 +1,4 @@
+import Testing
+@testable import DirectLinkMessage
+
+@Test func DirectLinkMessageBuilds() { #expect(true) }

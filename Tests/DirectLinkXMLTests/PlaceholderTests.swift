@@ -1,0 +1,4 @@
+import Testing
+@testable import DirectLinkXML
+
+@Test func DirectLinkXMLBuilds() { #expect(true) }

@@ -9,4 +9,7 @@
 #include <libxml/xmlsave.h>
 #include <libxml/encoding.h>
 #include <libxml/SAX2.h>
+
+/* xmlFree is a macro over a per-thread global in threaded builds; Swift cannot import it. */
+static inline void CDirectLink_xmlFree(void *p) { xmlFree(p); }
 #endif

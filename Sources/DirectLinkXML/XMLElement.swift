@@ -1,0 +1,182 @@
+internal import CLibXML2
+
+/// An element inside an `XMLDocument`. Holds the document alive; never outlives it.
+public struct XMLElement: @unchecked Sendable {
+    let node: xmlNodePtr
+    public let document: XMLDocument
+
+    init(node: xmlNodePtr, document: XMLDocument) {
+        self.node = node
+        self.document = document
+    }
+
+    /// The local name (no prefix).
+    public var name: String {
+        String(xmlChars: node.pointee.name) ?? ""
+    }
+
+    /// The namespace URI, or nil for an element in no namespace.
+    public var namespaceURI: String? {
+        String(xmlChars: node.pointee.ns?.pointee.href)
+    }
+
+    /// True when this element has local name `name` in namespace `namespaceURI`.
+    public func isNamed(_ name: String, in namespaceURI: String?) -> Bool {
+        self.name == name && self.namespaceURI == namespaceURI
+    }
+
+    /// The 1-based line in the parsed input.
+    public var line: Int {
+        Int(xmlGetLineNo(node))
+    }
+
+    /// A readable path such as `/Message/Body/SinglePayment/Amount`, with `[n]` where siblings share a name.
+    public var path: String {
+        XMLElement.path(of: node) ?? "/"
+    }
+
+    /// Child elements in document order.
+    public var children: [XMLElement] {
+        var result: [XMLElement] = []
+        var child = node.pointee.children
+        while let current = child {
+            if current.pointee.type == XML_ELEMENT_NODE {
+                result.append(XMLElement(node: current, document: document))
+            }
+            child = current.pointee.next
+        }
+        return result
+    }
+
+    /// True when the element has child nodes other than elements, comments or white-space-only text.
+    public var hasNonWhitespaceText: Bool {
+        var child = node.pointee.children
+        while let current = child {
+            if current.pointee.type == XML_TEXT_NODE || current.pointee.type == XML_CDATA_SECTION_NODE {
+                let text = String(xmlChars: current.pointee.content) ?? ""
+                if text.contains(where: { !$0.isWhitespace }) { return true }
+            }
+            child = current.pointee.next
+        }
+        return false
+    }
+
+    /// The first child element named `name` in `namespaceURI`.
+    public func child(_ name: String, in namespaceURI: String?) -> XMLElement? {
+        children.first { $0.isNamed(name, in: namespaceURI) }
+    }
+
+    /// All elements below this one (not including it) in document order.
+    public var descendants: [XMLElement] {
+        var result: [XMLElement] = []
+        var stack = children.reversed() as [XMLElement]
+        while let element = stack.popLast() {
+            result.append(element)
+            stack.append(contentsOf: element.children.reversed())
+        }
+        return result
+    }
+
+    /// The concatenated character data of this element's descendants; comments contribute nothing.
+    public var text: String {
+        guard let content = xmlNodeGetContent(node) else { return "" }
+        defer { CDirectLink_xmlFree(content) }
+        return String(cString: content)
+    }
+
+    /// The value of the unqualified attribute `name`.
+    public func attribute(_ name: String) -> String? {
+        guard let value = xmlGetNoNsProp(node, name) else { return nil }
+        defer { CDirectLink_xmlFree(value) }
+        return String(cString: value)
+    }
+
+    /// Names of every attribute on this element (namespace declarations are not attributes).
+    public var attributeNames: [String] {
+        var result: [String] = []
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            result.append(String(xmlChars: current.pointee.name) ?? "")
+            attribute = current.pointee.next
+        }
+        return result
+    }
+
+    /// True for the same node.
+    public func isSameNode(as other: XMLElement) -> Bool {
+        node == other.node
+    }
+
+    static func path(of start: xmlNodePtr?) -> String? {
+        var parts: [String] = []
+        var current = start
+        while let node = current, node.pointee.type == XML_ELEMENT_NODE {
+            let name = String(xmlChars: node.pointee.name) ?? "?"
+            var index = 1
+            var sameNamed = 0
+            var sibling = node.pointee.parent?.pointee.children
+            while let candidate = sibling {
+                if candidate.pointee.type == XML_ELEMENT_NODE, xmlStrEqual(candidate.pointee.name, node.pointee.name) != 0 {
+                    sameNamed += 1
+                    if candidate == node { index = sameNamed }
+                }
+                sibling = candidate.pointee.next
+            }
+            parts.append(sameNamed > 1 ? "\(name)[\(index)]" : name)
+            current = node.pointee.parent
+        }
+        return parts.isEmpty ? nil : "/" + parts.reversed().joined(separator: "/")
+    }
+}
+
+// MARK: - Building (used when signing and when the bank composes responses)
+
+extension XMLElement {
+    /// Appends a child element. With `prefix` and `namespaceURI` both set, the namespace is declared on the
+    /// new element (used for `ds:Signature`); with `namespaceURI` alone the child inherits the parent's
+    /// namespace object for that URI.
+    @discardableResult
+    public func appendElement(_ name: String, namespaceURI: String? = nil, declaringPrefix prefix: String? = nil, text: String? = nil) -> XMLElement {
+        guard let child = xmlNewDocNode(node.pointee.doc, nil, name, nil) else {
+            preconditionFailure("libxml2 could not allocate an element (out of memory)")
+        }
+        xmlAddChild(node, child)
+        if let namespaceURI {
+            if let prefix {
+                xmlSetNs(child, xmlNewNs(child, namespaceURI, prefix))
+            } else {
+                xmlSetNs(child, xmlSearchNsByHref(node.pointee.doc, node, namespaceURI))
+            }
+        }
+        if let text {
+            xmlNodeAddContent(child, text)
+        }
+        return XMLElement(node: child, document: document)
+    }
+
+    /// Sets an unqualified attribute.
+    public func setAttribute(_ name: String, _ value: String) {
+        xmlSetProp(node, name, value)
+    }
+
+    /// Replaces all children with one text node.
+    public func setText(_ text: String) {
+        // xmlNodeSetContent parses entities in its argument; escape first so the text is taken literally.
+        guard let escaped = xmlEncodeSpecialChars(node.pointee.doc, text) else { return }
+        defer { CDirectLink_xmlFree(escaped) }
+        xmlNodeSetContent(node, escaped)
+    }
+
+    /// Unlinks and frees this element. The value must not be used afterwards.
+    public func remove() {
+        xmlUnlinkNode(node)
+        xmlFreeNode(node)
+    }
+
+    /// Appends white space before the closing tag, for readable output.
+    public func appendWhitespace(_ text: String) {
+        if let textNode = xmlNewDocText(node.pointee.doc, text) {
+            xmlAddChild(node, textNode)
+        }
+    }
+}

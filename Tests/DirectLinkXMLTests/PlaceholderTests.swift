@@ -1,4 +1,0 @@
-import Testing
-@testable import DirectLinkXML
-
-@Test func DirectLinkXMLBuilds() { #expect(true) }

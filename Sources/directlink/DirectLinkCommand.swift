@@ -12,6 +12,9 @@ struct DirectLinkCommand: AsyncParsableCommand {
 
     /// The one list of subcommands; each file adds its own type here.
     static let allSubcommands: [any ParsableCommand.Type] = [
+        SignCommand.self,
+        VerifyCommand.self,
+        BenchCommand.self,
         VersionCommand.self,
     ]
 }

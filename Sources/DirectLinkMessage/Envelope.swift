@@ -1,0 +1,128 @@
+import DirectLinkXML
+
+/// The fields of `<Head>`. Response-only fields are nil in requests.
+public struct MessageHead: Sendable, Equatable, Codable {
+    public var txCode: String
+    public var corpId: String
+    public var operatorId: String
+    public var serialNo: String
+    public var timestamp: String
+    public var retCode: String?
+
+    public init(txCode: String, corpId: String, operatorId: String, serialNo: String, timestamp: String, retCode: String? = nil) {
+        self.txCode = txCode
+        self.corpId = corpId
+        self.operatorId = operatorId
+        self.serialNo = serialNo
+        self.timestamp = timestamp
+        self.retCode = retCode
+    }
+}
+
+/// The envelope rules every binding shares: root `{urn:directlink:1}Message`, exactly one `Head`, exactly one
+/// `Body` holding exactly one element, and the `ds:Signature` placement the binding requires.
+enum Envelope {
+    /// Request body element for each transaction code; responses carry a result element or `ErrorResult`.
+    static let bodies: [String: (request: String, responses: Set<String>)] = [
+        "BAL.QUERY": ("BalanceQuery", ["BalanceResult"]),
+        "DTL.QUERY": ("DetailQuery", ["DetailResult"]),
+        "PAY.SINGLE": ("SinglePayment", ["PaymentResult"]),
+        "PAY.BATCH": ("BatchPayment", ["BatchResult"]),
+        "PAY.PREVALIDATE": ("PreValidate", ["PreValidateResult"]),
+        "PAY.STATUS": ("PaymentStatusQuery", ["PaymentResult", "BatchResult"]),
+        "PAY.CANCEL": ("CancelPayment", ["PaymentResult", "BatchResult"]),
+        "APR.APPROVE": ("ApprovePayment", ["PaymentResult", "BatchResult"]),
+        "APR.REJECT": ("RejectPayment", ["PaymentResult", "BatchResult"]),
+        "APR.PENDING": ("PendingApprovalsQuery", ["PendingApprovalsResult"]),
+        "SYS.TIME": ("TimeQuery", ["TimeResult"]),
+        "AUD.CHECKPOINT": ("CheckpointQuery", ["CheckpointResult"]),
+        "AUD.PROOF": ("ProofQuery", ["ProofResult"]),
+    ]
+
+    enum SignaturePlacement {
+        /// XML-DSig binding: exactly one ds:Signature, first or last child of Message.
+        case enveloped
+        /// CMS binding: no ds:Signature anywhere.
+        case none
+    }
+
+    /// Checks the structure and returns `(head, body, signature)` elements.
+    static func check(_ root: XMLElement, placement: SignaturePlacement) throws(MessageRejection) -> (head: XMLElement, body: XMLElement, signature: XMLElement?) {
+        guard root.isNamed("Message", in: Namespace.directLink) else {
+            throw MessageRejection(.envelopeStructure, "root element must be {\(Namespace.directLink)}Message, found {\(root.namespaceURI ?? "")}\(root.name)", path: root.path)
+        }
+        let children = root.children
+        let heads = children.filter { $0.isNamed("Head", in: Namespace.directLink) }
+        let bodies = children.filter { $0.isNamed("Body", in: Namespace.directLink) }
+        let signatures = children.filter { $0.isNamed("Signature", in: Namespace.xmlDSig) }
+        let allSignatures = root.descendants.filter { $0.isNamed("Signature", in: Namespace.xmlDSig) }
+        guard heads.count == 1, let head = heads.first else {
+            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Head (found \(heads.count))", path: root.path)
+        }
+        guard bodies.count == 1, let body = bodies.first else {
+            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Body (found \(bodies.count))", path: root.path)
+        }
+        if let stranger = children.first(where: { !$0.isNamed("Head", in: Namespace.directLink) && !$0.isNamed("Body", in: Namespace.directLink) && !$0.isNamed("Signature", in: Namespace.xmlDSig) }) {
+            throw MessageRejection(.envelopeStructure, "unexpected element {\(stranger.namespaceURI ?? "")}\(stranger.name) in Message", path: stranger.path)
+        }
+        if root.hasNonWhitespaceText {
+            throw MessageRejection(.envelopeStructure, "Message may contain only elements", path: root.path)
+        }
+        let bodyChildren = body.children
+        guard bodyChildren.count == 1 else {
+            throw MessageRejection(.envelopeStructure, "Body must contain exactly one transaction element (found \(bodyChildren.count))", path: body.path)
+        }
+        switch placement {
+        case .none:
+            if let signature = allSignatures.first {
+                throw MessageRejection(.signatureMultiple, "the CMS binding carries no ds:Signature inside the XML", path: signature.path)
+            }
+            return (head, body, nil)
+        case .enveloped:
+            guard !allSignatures.isEmpty else {
+                throw MessageRejection(.signatureMissing, "Message has no ds:Signature", path: root.path)
+            }
+            guard allSignatures.count == 1 else {
+                throw MessageRejection(.signatureMultiple, "Message has \(allSignatures.count) ds:Signature elements; exactly one is accepted", path: allSignatures[1].path)
+            }
+            guard let signature = signatures.first else {
+                throw MessageRejection(.signaturePlacement, "ds:Signature must be a direct child of Message", path: allSignatures[0].path)
+            }
+            guard let first = children.first, let last = children.last,
+                  first.isSameNode(as: signature) || last.isSameNode(as: signature) else {
+                throw MessageRejection(.signaturePlacement, "ds:Signature must be the first or the last child of Message", path: signature.path)
+            }
+            return (head, body, signature)
+        }
+    }
+
+    /// Reads the Head fields (the schema has already required them when validation is on).
+    static func head(_ head: XMLElement) throws(MessageRejection) -> MessageHead {
+        func field(_ name: String) throws(MessageRejection) -> String {
+            guard let element = head.child(name, in: Namespace.directLink) else {
+                throw MessageRejection(.envelopeStructure, "Head has no \(name)", path: head.path)
+            }
+            return element.text
+        }
+        return MessageHead(
+            txCode: try field("TxCode"),
+            corpId: try field("CorpId"),
+            operatorId: try field("OperatorId"),
+            serialNo: try field("SerialNo"),
+            timestamp: try field("Timestamp"),
+            retCode: head.child("RetCode", in: Namespace.directLink)?.text
+        )
+    }
+
+    /// The Body element must be the one the transaction code names.
+    static func checkBody(_ body: XMLElement, head: MessageHead) throws(MessageRejection) {
+        guard let transaction = body.children.first else { return }
+        guard let expected = bodies[head.txCode] else {
+            throw MessageRejection(.bodyMismatch, "unknown TxCode \(head.txCode)", path: body.path)
+        }
+        let allowed = head.retCode == nil ? [expected.request] : expected.responses.union(["ErrorResult"])
+        guard transaction.namespaceURI == Namespace.directLink, allowed.contains(transaction.name) else {
+            throw MessageRejection(.bodyMismatch, "TxCode \(head.txCode) needs Body/\(allowed.sorted().joined(separator: " or ")), found \(transaction.name)", path: transaction.path)
+        }
+    }
+}

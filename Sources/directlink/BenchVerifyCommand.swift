@@ -1,0 +1,57 @@
+import ArgumentParser
+import DirectLinkCrypto
+import DirectLinkMessage
+import DirectLinkXML
+import Foundation
+
+/// Messages/s for hardened parse + XSD validation + signature and chain verification of one signed payment,
+/// per key type, on one thread, beside OpenSSL's raw verify rate for the same key measured in the same run.
+struct BenchVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verification throughput per key type beside the raw OpenSSL verify rate."
+    )
+
+    @Option(help: "Seconds to measure each figure.") var seconds: Double = 2
+    @Option(help: "Key types to measure: rsa, ec, sm2 (repeatable; default all).") var keyType: [String] = ["rsa", "ec", "sm2"]
+    @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
+    @Option(help: "Payment message to sign and verify.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
+
+    func run() throws {
+        let store = try TrustStore(caBundlePath: "\(pki)/ca-bundle.pem", crlPaths: ["\(pki)/crls.pem"])
+        let schema = try XMLSchema(xsd: ResourceLocator.read(ResourceLocator.path("Schemas/directlink-1.xsd")))
+        let verifier = MessageVerifier(trust: store, schema: schema)
+        let payload = try ResourceLocator.read(message)
+        print("directlink bench verify: parse + XSD validation + XML-DSig + chain (cached) on one thread, \(seconds) s per figure")
+        print(pad("key type", 10) + pad("bytes", 8) + pad("messages/s", 14) + pad("raw verify/s", 14) + "ratio")
+        for type in keyType {
+            let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(type).key", certificatePath: "\(pki)/corpa-maker-\(type).pem")
+            let signed = try signer.signXML(payload)
+            _ = try verifier.verify(signed)
+            let rate = try Self.measure(seconds: seconds) { _ = try verifier.verify(signed) }
+            let methods = try SignatureProfile.methods(for: signer.key.keyType)
+            let raw = try RawCryptoBench.verifyRate(certificate: signer.certificate, key: signer.key, algorithm: methods.algorithm, seconds: seconds)
+            print(pad(type, 10) + pad("\(signed.count)", 8) + pad(String(format: "%.0f", rate), 14) + pad(String(format: "%.0f", raw), 14)
+                  + String(format: "%.0f%%", 100 * rate / raw))
+        }
+    }
+
+    /// Runs `body` repeatedly for `seconds` and returns calls per second.
+    static func measure(seconds: Double, _ body: () throws -> Void) throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        var count = 0
+        while clock.now < deadline {
+            for _ in 0..<16 { try body() }
+            count += 16
+        }
+        let elapsed = clock.now - start
+        let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(count) / elapsedSeconds
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}

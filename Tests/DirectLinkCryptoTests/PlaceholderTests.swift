@@ -1,4 +1,0 @@
-import Testing
-@testable import DirectLinkCrypto
-
-@Test func DirectLinkCryptoBuilds() { #expect(true) }

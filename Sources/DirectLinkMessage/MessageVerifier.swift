@@ -134,7 +134,8 @@ public final class MessageVerifier: Sendable {
 
     /// Re-parses the signed bytes so that the document handed on is exactly what was signed.
     private func finish(binding: SignatureBinding, signedBytes: [UInt8], received: [UInt8], chain: ValidatedChain, parsed: XMLDocument? = nil) throws(MessageRejection) -> VerifiedMessage {
-        let document = try parsed ?? parse(signedBytes)
+        let document: XMLDocument
+        if let parsed { document = parsed } else { document = try parse(signedBytes) }
         let (headElement, body, _) = try Envelope.check(document.root, placement: .none)
         let head = try Envelope.head(headElement)
         try Envelope.checkBody(body, head: head)

@@ -1,0 +1,4 @@
+import Testing
+@testable import DirectLinkCrypto
+
+@Test func cryptoModuleLoads() { #expect(DigestAlgorithm.allCases.count == 4) }

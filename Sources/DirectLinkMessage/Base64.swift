@@ -3,13 +3,14 @@ import Foundation
 /// Strict base64: white space (line breaks from xmlsec1 and PEM) is ignored, anything else must be base64.
 public enum Base64 {
     public static func decode(_ text: String) -> [UInt8]? {
-        let compact = String(text.unicodeScalars.filter { !$0.properties.isWhitespace })
-        guard let data = Data(base64Encoded: compact) else { return nil }
-        return [UInt8](data)
+        decode(Array(text.utf8))
     }
 
     public static func decode(_ bytes: [UInt8]) -> [UInt8]? {
-        decode(String(decoding: bytes, as: UTF8.self))
+        // XML white space only (space, tab, CR, LF); every other byte must belong to the base64 alphabet.
+        let compact = bytes.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard let data = Data(base64Encoded: Data(compact)) else { return nil }
+        return [UInt8](data)
     }
 
     public static func encode(_ bytes: [UInt8], lineLength: Int? = nil) -> String {

@@ -55,7 +55,7 @@ enum Envelope {
         let heads = children.filter { $0.isNamed("Head", in: Namespace.directLink) }
         let bodies = children.filter { $0.isNamed("Body", in: Namespace.directLink) }
         let signatures = children.filter { $0.isNamed("Signature", in: Namespace.xmlDSig) }
-        let allSignatures = root.descendants.filter { $0.isNamed("Signature", in: Namespace.xmlDSig) }
+        let allSignatures = root.descendants(named: "Signature", in: Namespace.xmlDSig)
         guard heads.count == 1, let head = heads.first else {
             throw MessageRejection(.envelopeStructure, "Message must contain exactly one Head (found \(heads.count))", path: root.path)
         }

@@ -20,9 +20,17 @@ public struct XMLElement: @unchecked Sendable {
         String(xmlChars: node.pointee.ns?.pointee.href)
     }
 
-    /// True when this element has local name `name` in namespace `namespaceURI`.
+    /// True when this element has local name `name` in namespace `namespaceURI`. Compares the C strings in place:
+    /// this runs for every element the verifier looks at, so it allocates nothing.
     public func isNamed(_ name: String, in namespaceURI: String?) -> Bool {
-        self.name == name && self.namespaceURI == namespaceURI
+        Self.node(node, isNamed: name, in: namespaceURI)
+    }
+
+    static func node(_ node: xmlNodePtr, isNamed name: String, in namespaceURI: String?) -> Bool {
+        guard xmlStrEqual(node.pointee.name, name) != 0 else { return false }
+        guard let namespaceURI else { return node.pointee.ns == nil }
+        guard let href = node.pointee.ns?.pointee.href else { return false }
+        return xmlStrEqual(href, namespaceURI) != 0
     }
 
     /// The 1-based line in the parsed input.
@@ -68,11 +76,33 @@ public struct XMLElement: @unchecked Sendable {
 
     /// All elements below this one (not including it) in document order.
     public var descendants: [XMLElement] {
+        descendants { _ in true }
+    }
+
+    /// The elements below this one named `name` in `namespaceURI`, in document order. Walks the tree without
+    /// allocating for the elements that do not match.
+    public func descendants(named name: String, in namespaceURI: String?) -> [XMLElement] {
+        descendants { Self.node($0, isNamed: name, in: namespaceURI) }
+    }
+
+    private func descendants(where matches: (xmlNodePtr) -> Bool) -> [XMLElement] {
         var result: [XMLElement] = []
-        var stack = children.reversed() as [XMLElement]
-        while let element = stack.popLast() {
-            result.append(element)
-            stack.append(contentsOf: element.children.reversed())
+        var current = node.pointee.children
+        while let candidate = current {
+            if candidate.pointee.type == XML_ELEMENT_NODE {
+                if matches(candidate) { result.append(XMLElement(node: candidate, document: document)) }
+                if let child = candidate.pointee.children {
+                    current = child
+                    continue
+                }
+            }
+            // Next sibling, or climb until an ancestor (below self) has one.
+            var climb: xmlNodePtr? = candidate
+            current = nil
+            while let up = climb, up != node {
+                if let sibling = up.pointee.next { current = sibling; break }
+                climb = up.pointee.parent
+            }
         }
         return result
     }

@@ -15,6 +15,7 @@ struct BenchVerifyCommand: ParsableCommand {
     @Option(help: "Seconds to measure each figure.") var seconds: Double = 2
     @Option(help: "Key types to measure: rsa, ec, sm2 (repeatable; default all).") var keyType: [String] = ["rsa", "ec", "sm2"]
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
+    @Flag(help: "Also time each stage (parse, schema, canonicalization, digest) separately.") var breakdown = false
     @Option(help: "Payment message to sign and verify.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
 
     func run() throws {
@@ -31,8 +32,26 @@ struct BenchVerifyCommand: ParsableCommand {
             let rate = try Self.measure(seconds: seconds) { _ = try verifier.verify(signed) }
             let methods = try SignatureProfile.methods(for: signer.key.keyType)
             let raw = try RawCryptoBench.verifyRate(certificate: signer.certificate, key: signer.key, algorithm: methods.algorithm, seconds: seconds)
+            if breakdown { try printBreakdown(signed, schema: schema) }
             print(pad(type, 10) + pad("\(signed.count)", 8) + pad(String(format: "%.0f", rate), 14) + pad(String(format: "%.0f", raw), 14)
                   + String(format: "%.0f%%", 100 * rate / raw))
+        }
+    }
+
+    private func printBreakdown(_ signed: [UInt8], schema: XMLSchema) throws {
+        let document = try XMLDocument.parse(signed)
+        guard let signature = document.root.children.last else { return }
+        let canonical = try document.exclusiveCanonicalization(excluding: signature)
+        let stages: [(String, () throws -> Void)] = [
+            ("parse", { _ = try XMLDocument.parse(signed) }),
+            ("schema", { try schema.validate(document) }),
+            ("c14n", { _ = try document.exclusiveCanonicalization(excluding: signature) }),
+            ("sha256", { _ = try Digest.compute(.sha256, canonical) }),
+            ("reparse", { _ = try XMLDocument.parse(canonical) }),
+        ]
+        for (name, body) in stages {
+            let rate = try Self.measure(seconds: min(seconds, 0.5), body)
+            print("  \(pad(name, 10)) \(String(format: "%.1f", 1e6 / rate)) µs")
         }
     }
 

@@ -8,8 +8,10 @@ OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-DAYS_CA=10960      # ~30 years
-DAYS_LEAF=10950
+DAYS_CA=10960      # ~30 years (untrusted root)
+DAYS_LEAF=10950    # ~30 years from today
+CA_START=20190101000000Z
+CA_END="$(date -u -d '+30 years' +%Y%m%d%H%M%SZ)"
 CORPA_NAME="华东精密机械有限公司"
 CORPB_NAME="青山村股份经济合作社"
 BANK_NAME="DirectLink Demo Bank"
@@ -86,6 +88,9 @@ unique_subject = no
 [root_db]
 database = $ENV::WORK/root.index
 crlnumber = $ENV::WORK/root.crlnumber
+serial = $ENV::WORK/root.serial
+new_certs_dir = $ENV::WORK
+policy = policy_any
 certificate = $ENV::WORK/root-ca.pem
 private_key = $ENV::WORK/root-ca.key
 default_md = sha256
@@ -109,7 +114,7 @@ CNF
 export WORK
 CNF="$WORK/openssl.cnf"
 : > "$WORK/intermediate.index"; echo 1000 > "$WORK/intermediate.crlnumber"
-: > "$WORK/root.index";         echo 1000 > "$WORK/root.crlnumber"
+: > "$WORK/root.index";         echo 1000 > "$WORK/root.crlnumber"; echo "40$(openssl rand -hex 15)" > "$WORK/root.serial"
 : > "$WORK/expired.index";      openssl rand -hex 16 > "$WORK/expired.serial"
 
 serial() { echo "0x7$(openssl rand -hex 15)"; }   # positive 128-bit random serial
@@ -153,13 +158,21 @@ corpa() { operator "$CORPA_NAME" CORPA001 "$1"; }
 corpb() { operator "$CORPB_NAME" CORPB001 "$1"; }
 
 # --- CAs -------------------------------------------------------------------------------
+# The CAs are back-dated to 2019 with `openssl ca` (x509/req in 3.0 cannot set notBefore), so that the
+# 2020–2021 `expired.pem` lies inside its issuers' validity and expiry is its only defect.
 genkey root-ca rsa3072
-openssl req -x509 -new -config "$CNF" -utf8 -key "$OUT/root-ca.key" -sha256 -days "$DAYS_CA" \
-  -set_serial "$(serial)" -subj "/C=CN/O=$BANK_NAME/CN=DirectLink Demo Root CA" \
-  -extensions root_ext -out "$OUT/root-ca.pem"
-issue intermediate-ca p256 "/C=CN/O=$BANK_NAME/CN=DirectLink Demo Issuing CA" intermediate_ext root-ca
+openssl req -new -config "$CNF" -utf8 -key "$OUT/root-ca.key" -subj "/C=CN/O=$BANK_NAME/CN=DirectLink Demo Root CA" -out "$WORK/root-ca.csr"
+openssl ca -config "$CNF" -name root_db -selfsign -keyfile "$OUT/root-ca.key" -batch -notext -utf8 -preserveDN \
+  -startdate "$CA_START" -enddate "$CA_END" -extfile "$CNF" -extensions root_ext \
+  -in "$WORK/root-ca.csr" -out "$OUT/root-ca.pem" 2>/dev/null
+cp "$OUT/root-ca.pem" "$OUT/root-ca.key" "$WORK/"
+genkey intermediate-ca p256
+openssl req -new -config "$CNF" -utf8 -key "$OUT/intermediate-ca.key" -subj "/C=CN/O=$BANK_NAME/CN=DirectLink Demo Issuing CA" -out "$WORK/intermediate-ca.csr"
+openssl ca -config "$CNF" -name root_db -batch -notext -utf8 -preserveDN \
+  -startdate "$CA_START" -enddate "$CA_END" -extfile "$CNF" -extensions intermediate_ext \
+  -in "$WORK/intermediate-ca.csr" -out "$OUT/intermediate-ca.pem" 2>/dev/null
 cat "$OUT/root-ca.pem" "$OUT/intermediate-ca.pem" > "$OUT/ca-bundle.pem"
-cp "$OUT/root-ca.pem" "$OUT/root-ca.key" "$OUT/intermediate-ca.pem" "$OUT/intermediate-ca.key" "$WORK/"
+cp "$OUT/intermediate-ca.pem" "$OUT/intermediate-ca.key" "$WORK/"
 
 # --- Bank -------------------------------------------------------------------------------
 issue bank-server     p256    "/C=CN/O=$BANK_NAME/OU=DirectLink/CN=localhost"        server_ext

@@ -24,21 +24,46 @@ public final class Certificate: @unchecked Sendable, Hashable {
             X509_free(x509)
             throw CryptoError.openSSL(.malformedCertificate, "certificate public key cannot be decoded")
         }
+        // Decode every field before storing anything: a throwing init that has not set all stored properties
+        // never runs deinit, so the two pointers are freed here on failure.
+        let fields: Fields
+        do {
+            fields = try Fields(x509: x509, publicKey: publicKey)
+        } catch {
+            EVP_PKEY_free(publicKey)
+            X509_free(x509)
+            throw error
+        }
         self.x509 = x509
         self.publicKey = publicKey
-        // From here on deinit frees both pointers, even if a field below throws.
-        der = try encodeDER { i2d_X509(x509, $0) }
-        subject = try Certificate.oneLine(X509_get_subject_name(x509))
-        issuer = try Certificate.oneLine(X509_get_issuer_name(x509))
-        serialNumberHex = try Certificate.serialHex(x509)
-        fingerprintSHA256 = hexString(try Digest.compute(.sha256, der))
-        keyType = KeyType(pkey: publicKey)
-        guard let start = Certificate.date(X509_get0_notBefore(x509)),
-              let end = Certificate.date(X509_get0_notAfter(x509)) else {
-            throw CryptoError.openSSL(.malformedCertificate, "certificate validity dates cannot be decoded")
+        der = fields.der
+        subject = fields.subject
+        issuer = fields.issuer
+        serialNumberHex = fields.serialNumberHex
+        fingerprintSHA256 = fields.fingerprintSHA256
+        keyType = fields.keyType
+        notBefore = fields.notBefore
+        notAfter = fields.notAfter
+    }
+
+    private struct Fields {
+        let der: [UInt8], subject: String, issuer: String, serialNumberHex: String, fingerprintSHA256: String
+        let keyType: KeyType, notBefore: Date, notAfter: Date
+
+        init(x509: OpaquePointer, publicKey: OpaquePointer) throws {
+            der = try encodeDER { i2d_X509(x509, $0) }
+            subject = try Certificate.oneLine(X509_get_subject_name(x509))
+            issuer = try Certificate.oneLine(X509_get_issuer_name(x509))
+            serialNumberHex = try Certificate.serialHex(x509)
+            fingerprintSHA256 = hexString(try Digest.compute(.sha256, der))
+            keyType = KeyType(pkey: publicKey)
+            guard let start = Certificate.date(X509_get0_notBefore(x509)),
+                  let end = Certificate.date(X509_get0_notAfter(x509)) else {
+                throw CryptoError.openSSL(.malformedCertificate, "certificate validity dates cannot be decoded")
+            }
+            notBefore = start
+            notAfter = end
         }
-        notBefore = start
-        notAfter = end
     }
 
     deinit {

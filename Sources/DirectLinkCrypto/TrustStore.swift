@@ -164,17 +164,19 @@ final class RevocationList: @unchecked Sendable {
     let thisUpdate: Date
     let nextUpdate: Date?
 
+    /// Takes ownership of `crl`, freeing it if it cannot be decoded (deinit never runs for a failed init).
     private init(taking crl: OpaquePointer) throws {
+        guard let last = Certificate.date(X509_CRL_get0_lastUpdate(crl)) else {
+            X509_CRL_free(crl)
+            throw CryptoError.openSSL(.malformedCRL, "CRL thisUpdate cannot be decoded")
+        }
         self.crl = crl
+        thisUpdate = last
+        nextUpdate = Certificate.date(X509_CRL_get0_nextUpdate(crl))
         issuer = (X509_CRL_get_issuer(crl)).map { name in
             (try? collectingBIO { _ = X509_NAME_print_ex($0, name, 0, CDirectLink_XN_FLAG_RFC2253_UTF8()) })
                 .map { String(decoding: $0, as: UTF8.self) } ?? "?"
         } ?? "?"
-        guard let last = Certificate.date(X509_CRL_get0_lastUpdate(crl)) else {
-            throw CryptoError.openSSL(.malformedCRL, "CRL thisUpdate cannot be decoded")
-        }
-        thisUpdate = last
-        nextUpdate = Certificate.date(X509_CRL_get0_nextUpdate(crl))
     }
 
     deinit { X509_CRL_free(crl) }

@@ -12,6 +12,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -27,16 +34,33 @@ let package = Package(
         .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
         .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"]),
         .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
+        .target(
+            name: "DirectLinkServer",
+            dependencies: [
+                "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "directlink",
             dependencies: [
-                "DirectLinkMessage",
+                "DirectLinkMessage", "DirectLinkServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .testTarget(name: "DirectLinkXMLTests", dependencies: ["DirectLinkXML"]),
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
-        .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "DirectLinkServerTests", dependencies: ["DirectLinkServer"]),
+        .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
     ]
 )

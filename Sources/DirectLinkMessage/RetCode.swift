@@ -10,6 +10,9 @@ public enum RetCode: String, Sendable, CaseIterable, Codable {
     // Frame
     case frameTooLarge = "1001"
     case bindingUnrecognized = "1002"
+    case frameMalformed = "1003"
+    case frameTimeout = "1004"
+    case httpRequestRejected = "1005"
 
     // XML (hardened parser)
     case encodingUnsupported = "1101"
@@ -78,6 +81,9 @@ public enum RetCode: String, Sendable, CaseIterable, Codable {
         .ok: Detail(mnemonic: "OK", zh: "交易成功", en: "success", retryable: false),
         .frameTooLarge: Detail(mnemonic: "FRAME.TOO_LARGE", zh: "报文超过长度上限", en: "message exceeds the size limit", retryable: false),
         .bindingUnrecognized: Detail(mnemonic: "FRAME.BINDING", zh: "无法识别报文格式（应为签名XML或PKCS#7）", en: "neither signed XML nor base64 PKCS#7", retryable: false),
+        .frameMalformed: Detail(mnemonic: "FRAME.MALFORMED", zh: "报文帧格式错误，连接将关闭", en: "unreadable frame; the connection is closed", retryable: false),
+        .frameTimeout: Detail(mnemonic: "FRAME.TIMEOUT", zh: "报文接收超时，连接将关闭", en: "frame not completed in time; the connection is closed", retryable: true),
+        .httpRequestRejected: Detail(mnemonic: "FRAME.HTTP", zh: "HTTP请求不符合要求（应为POST /directlink）", en: "HTTP request must be POST /directlink with an XML or PKCS#7 body", retryable: false),
         .encodingUnsupported: Detail(mnemonic: "XML.ENCODING", zh: "不支持的字符编码", en: "unsupported character encoding", retryable: false),
         .xmlDoctype: Detail(mnemonic: "XML.DOCTYPE", zh: "报文不得包含DTD或实体声明", en: "DOCTYPE and entity declarations are not accepted", retryable: false),
         .xmlDepthExceeded: Detail(mnemonic: "XML.DEPTH", zh: "XML嵌套层数超限", en: "XML nesting too deep", retryable: false),

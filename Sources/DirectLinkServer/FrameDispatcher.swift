@@ -1,0 +1,109 @@
+import DirectLinkMessage
+import NIOCore
+
+/// Hands each frame to the processor off the event loop, writes responses in request order, pauses reading at
+/// `inFlightPerConnectionMax`, and on quiesce (SIGTERM) stops reading and closes once everything in flight is written.
+final class FrameDispatcher: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = Never
+    typealias OutboundOut = OutboundFrame
+
+    private let processor: any FrameProcessor
+    private let connection: ConnectionInfo
+    private let inFlightMax: Int
+    private let tracker: InFlightTracker
+    private var nextSequence: UInt64 = 0
+    private var nextToWrite: UInt64 = 0
+    private var finished: [UInt64: [UInt8]] = [:]
+    private var inFlight = 0
+    private var readPending = false
+    private var quiescing = false
+    private var closed = false
+
+    init(processor: any FrameProcessor, connection: ConnectionInfo, inFlightMax: Int, tracker: InFlightTracker) {
+        self.processor = processor
+        self.connection = connection
+        self.inFlightMax = inFlightMax
+        self.tracker = tracker
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !quiescing, !closed else { return }
+        let frame = unwrapInboundIn(data)
+        let sequence = nextSequence
+        nextSequence += 1
+        inFlight += 1
+        tracker.started()
+        let processor = self.processor
+        let connection = self.connection
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let response = await processor.process(frame.bytes, connection: connection)
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.finish(sequence, response, context: context)
+            }
+        }
+    }
+
+    private func finish(_ sequence: UInt64, _ response: [UInt8], context: ChannelHandlerContext) {
+        finished[sequence] = response
+        var wrote = false
+        while let bytes = finished.removeValue(forKey: nextToWrite) {
+            nextToWrite += 1
+            inFlight -= 1
+            tracker.finished()
+            if !closed {
+                context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote { context.flush() }
+        if quiescing && inFlight == 0 {
+            closed = true
+            context.close(promise: nil)
+        } else if readPending && inFlight < inFlightMax {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure: while too many requests are in flight, hold the read until one finishes.
+        if inFlight >= inFlightMax || quiescing {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if inFlight == 0 {
+                closed = true
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        context.fireChannelInactive()
+    }
+
+    /// An unreadable frame: answer with a plain error frame, then close.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !closed else { return }
+        closed = true
+        let frameError = error as? FrameError ?? FrameError(code: .frameMalformed, reason: "unreadable input")
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame(bytes: frameError.payload))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension FrameDispatcher: @unchecked Sendable {}

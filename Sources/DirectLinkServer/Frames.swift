@@ -1,0 +1,113 @@
+import DirectLinkMessage
+import NIOCore
+
+/// One complete request payload, as cut from the byte stream by either framing.
+struct InboundFrame {
+    let bytes: [UInt8]
+}
+
+/// One complete response payload, to be framed by the connection's framing.
+struct OutboundFrame {
+    let bytes: [UInt8]
+}
+
+/// Why the byte stream itself could not be read. These close the connection after a plain (unsigned) error frame,
+/// because no message could be read to answer with a signed response.
+struct FrameError: Error {
+    let code: RetCode
+    let reason: String
+
+    /// The plain error frame: a tiny unsigned XML document, documented in Schemas/README.md (`FrameError`).
+    var payload: [UInt8] {
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <FrameError xmlns="urn:directlink:1"><RetCode>\(code.rawValue)</RetCode><RetMsg>\(code.messageZh)</RetMsg>\
+        <RetMsgEn>\(code.messageEn): \(reason.xmlEscaped)</RetMsgEn></FrameError>
+        """
+        return Array(xml.utf8)
+    }
+}
+
+extension String {
+    var xmlEscaped: String {
+        var out = ""
+        out.reserveCapacity(count)
+        for character in self {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// The classic bank host framing: 8 ASCII decimal digits giving the payload's byte length, then the payload.
+/// A frame whose first byte has arrived must be complete within `frameReadTimeoutMs` (slow-loris guard).
+struct ClassicFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = InboundFrame
+    static let prefixBytes = 8
+    let frameBytesMax: Int
+    let frameReadTimeout: TimeAmount
+    private var timer: Scheduled<Void>?
+
+    init(frameBytesMax: Int, frameReadTimeout: TimeAmount) {
+        self.frameBytesMax = frameBytesMax
+        self.frameReadTimeout = frameReadTimeout
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let state = try decodeFrame(context: context, buffer: &buffer)
+        if buffer.readableBytes == 0 {
+            timer?.cancel()
+            timer = nil
+        } else if timer == nil {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let seconds = frameReadTimeout.nanoseconds / 1_000_000_000
+            timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
+                bound.value.fireErrorCaught(FrameError(code: .frameTimeout, reason: "frame not completed within \(seconds) s"))
+            }
+        }
+        return state
+    }
+
+    private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let prefix = buffer.getBytes(at: buffer.readerIndex, length: Self.prefixBytes) else { return .needMoreData }
+        guard prefix.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw FrameError(code: .frameMalformed, reason: "a classic frame starts with 8 ASCII digits")
+        }
+        let length = prefix.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard length > 0 else {
+            throw FrameError(code: .frameMalformed, reason: "empty frame")
+        }
+        guard length <= frameBytesMax else {
+            throw FrameError(code: .frameTooLarge, reason: "frame of \(length) bytes; the limit is \(frameBytesMax)")
+        }
+        guard buffer.readableBytes >= Self.prefixBytes + length else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: Self.prefixBytes)
+        guard let payload = buffer.readBytes(length: length) else { return .needMoreData }
+        context.fireChannelRead(NIOAny(InboundFrame(bytes: payload)))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        timer?.cancel()
+        timer = nil
+        while try decodeFrame(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+/// Adds the 8-digit length prefix to each response.
+struct ClassicFrameEncoder: MessageToByteEncoder {
+    typealias OutboundIn = OutboundFrame
+
+    func encode(data: OutboundFrame, out: inout ByteBuffer) throws {
+        let length = String(data.bytes.count)
+        out.writeString(String(repeating: "0", count: max(0, 8 - length.count)) + length)
+        out.writeBytes(data.bytes)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import DirectLinkMessage
+import NIOCore
+import NIOHTTP1
+
+/// Adapts HTTP/1.1 `POST /directlink` requests to frames and frames back to `200 OK` responses.
+/// Anything else gets a plain HTTP error and the connection is closed.
+final class HTTPFrameBridge: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = InboundFrame
+    typealias OutboundIn = OutboundFrame
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let path = "/directlink"
+    static let contentTypes: Set<String> = ["application/xml", "text/xml", "application/pkcs7-mime", "application/pkcs7"]
+
+    private let frameBytesMax: Int
+    private let frameReadTimeout: TimeAmount
+    private var body: [UInt8] = []
+    private var rejected = false
+    private var keepAlive = true
+    private var timer: Scheduled<Void>?
+
+    init(frameBytesMax: Int, frameReadTimeout: TimeAmount) {
+        self.frameBytesMax = frameBytesMax
+        self.frameReadTimeout = frameReadTimeout
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            body.removeAll(keepingCapacity: true)
+            keepAlive = head.isKeepAlive
+            startTimer(context: context)
+            rejected = !accept(head, context: context)
+        case .body(var chunk):
+            guard !rejected else { return }
+            guard chunk.readableBytes <= frameBytesMax - body.count else {
+                rejected = true
+                reject(context: context, status: .payloadTooLarge, code: .frameTooLarge, reason: "body larger than \(frameBytesMax) bytes")
+                return
+            }
+            body.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+        case .end:
+            timer?.cancel()
+            timer = nil
+            guard !rejected else { return }
+            context.fireChannelRead(wrapInboundOut(InboundFrame(bytes: body)))
+            body = []
+        }
+    }
+
+    private func accept(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Bool {
+        guard head.method == .POST else {
+            reject(context: context, status: .methodNotAllowed, code: .httpRequestRejected, reason: "use POST \(Self.path)")
+            return false
+        }
+        guard head.uri == Self.path else {
+            reject(context: context, status: .notFound, code: .httpRequestRejected, reason: "the endpoint is POST \(Self.path)")
+            return false
+        }
+        let type = head.headers.first(name: "content-type")?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let type, Self.contentTypes.contains(type) else {
+            reject(context: context, status: .unsupportedMediaType, code: .httpRequestRejected, reason: "Content-Type must be application/xml or application/pkcs7-mime")
+            return false
+        }
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > frameBytesMax {
+            reject(context: context, status: .payloadTooLarge, code: .frameTooLarge, reason: "body of \(length) bytes; the limit is \(frameBytesMax)")
+            return false
+        }
+        return true
+    }
+
+    private func startTimer(context: ChannelHandlerContext) {
+        timer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
+            let (handler, context) = bound.value
+            handler.reject(context: context, status: .requestTimeout, code: .frameTimeout, reason: "request not completed in time")
+        }
+    }
+
+    /// A plain (unsigned) error: no message could be read to answer with a signed response.
+    private func reject(context: ChannelHandlerContext, status: HTTPResponseStatus, code: RetCode, reason: String) {
+        timer?.cancel()
+        timer = nil
+        let payload = FrameError(code: code, reason: reason).payload
+        var headers = HTTPHeaders([("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(payload.count)"), ("Connection", "close")])
+        headers.add(name: "X-DirectLink-RetCode", value: code.rawValue)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        var headers = HTTPHeaders([("Content-Type", "application/xml"), ("Content-Length", "\(frame.bytes.count)")])
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: frame.bytes)))), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+        if !keepAlive {
+            context.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let frameError = error as? FrameError {
+            reject(context: context, status: .badRequest, code: frameError.code, reason: frameError.reason)
+        } else {
+            reject(context: context, status: .badRequest, code: .httpRequestRejected, reason: "unreadable HTTP request")
+        }
+    }
+}
+
+extension HTTPFrameBridge: @unchecked Sendable {}

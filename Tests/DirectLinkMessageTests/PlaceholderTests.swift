@@ -1,4 +1,0 @@
-import Testing
-@testable import DirectLinkMessage
-
-@Test func DirectLinkMessageBuilds() { #expect(true) }

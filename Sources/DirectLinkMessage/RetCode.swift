@@ -2,8 +2,8 @@
 /// order the checks run. `docs/protocol.md` ("Result codes") documents each one with what to do about it.
 ///
 /// Areas: 00 success · 10 frame · 11 XML · 20 envelope and schema · 30 signature · 40 certificate ·
-/// 90 internal. Later areas (replay/time 50, permission 60, limit 70, approval 75, funds 80, conflict 85)
-/// are appended by the layers that check them.
+/// 50 time · 60 identity and permission · 70 limit · 75 approval · 80 request, account and funds ·
+/// 85 conflict · 90 internal.
 public enum RetCode: String, Sendable, CaseIterable, Codable {
     case ok = "0000"
 
@@ -58,8 +58,46 @@ public enum RetCode: String, Sendable, CaseIterable, Codable {
     case certificateKeyRejected = "4007"
     case crlUnavailable = "4008"
 
+    // Replay and time
+    case timestampOutOfWindow = "5001"
+
+    // Identity and permission
+    case tlsIdentityMismatch = "6001"
+    case corporationUnknown = "6002"
+    case operatorUnknown = "6003"
+    case operatorNotActive = "6004"
+    case certificateNotBound = "6005"
+    case permissionDenied = "6006"
+
+    // Limits
+    case limitExceeded = "7001"
+
+    // Approval
+    case approvalNotPending = "7501"
+    case orderDigestMismatch = "7502"
+    case approverIsMaker = "7503"
+    case approverAlreadyActed = "7504"
+    case approverNotEligible = "7505"
+
+    // Request content, accounts and funds
+    case requestInvalid = "8001"
+    case amountInvalid = "8002"
+    case batchInvalid = "8003"
+    case accountUnknown = "8004"
+    case accountNotActive = "8005"
+    case currencyMismatch = "8006"
+    case sameAccount = "8007"
+    case valueDateInvalid = "8008"
+    case channelNotAllowed = "8009"
+    case insufficientFunds = "8010"
+    case paymentUnknown = "8011"
+
+    // Conflict (idempotency)
+    case serialConflict = "8501"
+
     // Internal
     case internalError = "9001"
+    case serviceUnavailable = "9002"
 
     /// A short mnemonic used in CLI output and logs, e.g. `SIG.DIGEST_MISMATCH`.
     public var mnemonic: String { Self.details[self]?.mnemonic ?? "UNKNOWN" }
@@ -120,6 +158,32 @@ public enum RetCode: String, Sendable, CaseIterable, Codable {
         .certificateKeyUsage: Detail(mnemonic: "CERT.KEY_USAGE", zh: "证书用途不允许签名", en: "certificate key usage does not allow signing", retryable: false),
         .certificateKeyRejected: Detail(mnemonic: "CERT.KEY", zh: "证书密钥类型或长度不符合要求", en: "certificate key type or size not accepted", retryable: false),
         .crlUnavailable: Detail(mnemonic: "CERT.CRL_UNAVAILABLE", zh: "无法获得有效的证书吊销列表", en: "no valid CRL for the issuer", retryable: true),
+        .timestampOutOfWindow: Detail(mnemonic: "TIME.WINDOW", zh: "报文时间超出允许范围，请校准时钟", en: "Timestamp outside the accepted window; see ServerTime", retryable: false),
+        .tlsIdentityMismatch: Detail(mnemonic: "PERM.TLS_IDENTITY", zh: "通信证书与报文企业号不符", en: "TLS client certificate is not for this CorpId", retryable: false),
+        .corporationUnknown: Detail(mnemonic: "PERM.CORP_UNKNOWN", zh: "企业未开通银企直联", en: "corporation unknown", retryable: false),
+        .operatorUnknown: Detail(mnemonic: "PERM.OPERATOR_UNKNOWN", zh: "操作员不存在", en: "operator unknown", retryable: false),
+        .operatorNotActive: Detail(mnemonic: "PERM.OPERATOR_INACTIVE", zh: "操作员已停用", en: "operator not active", retryable: false),
+        .certificateNotBound: Detail(mnemonic: "PERM.CERT_NOT_BOUND", zh: "签名证书未绑定该操作员", en: "signing certificate not bound to this operator", retryable: false),
+        .permissionDenied: Detail(mnemonic: "PERM.DENIED", zh: "操作员无此交易或账户权限", en: "operator not granted this transaction or account", retryable: false),
+        .limitExceeded: Detail(mnemonic: "LIMIT.EXCEEDED", zh: "超出限额", en: "limit exceeded; RuleId names the rule", retryable: false),
+        .approvalNotPending: Detail(mnemonic: "APPR.NOT_PENDING", zh: "该笔交易不在待审批状态", en: "payment is not awaiting approval", retryable: false),
+        .orderDigestMismatch: Detail(mnemonic: "APPR.DIGEST_MISMATCH", zh: "审批的报文摘要与原指令不符", en: "OrderDigest does not match the signed order", retryable: false),
+        .approverIsMaker: Detail(mnemonic: "APPR.MAKER", zh: "经办人不能审批自己的指令", en: "the maker cannot approve their own payment", retryable: false),
+        .approverAlreadyActed: Detail(mnemonic: "APPR.ALREADY_ACTED", zh: "审批人已审批过该指令", en: "approver has already acted on this payment", retryable: false),
+        .approverNotEligible: Detail(mnemonic: "APPR.NOT_ELIGIBLE", zh: "审批人无此级别审批权限", en: "approver not eligible at this level", retryable: false),
+        .requestInvalid: Detail(mnemonic: "REQ.INVALID", zh: "请求内容无效", en: "request content invalid", retryable: false),
+        .amountInvalid: Detail(mnemonic: "REQ.AMOUNT", zh: "金额无效", en: "amount invalid", retryable: false),
+        .batchInvalid: Detail(mnemonic: "REQ.BATCH", zh: "批量指令无效（笔数或总额不符、超出笔数上限）", en: "batch invalid: count or total mismatch, or too many items", retryable: false),
+        .accountUnknown: Detail(mnemonic: "ACCT.UNKNOWN", zh: "账户不存在", en: "account unknown", retryable: false),
+        .accountNotActive: Detail(mnemonic: "ACCT.INACTIVE", zh: "账户已冻结或销户", en: "account frozen or closed", retryable: false),
+        .currencyMismatch: Detail(mnemonic: "ACCT.CURRENCY", zh: "币种不符", en: "currency mismatch", retryable: false),
+        .sameAccount: Detail(mnemonic: "ACCT.SAME", zh: "付款账户与收款账户相同", en: "debit and credit account are the same", retryable: false),
+        .valueDateInvalid: Detail(mnemonic: "REQ.VALUE_DATE", zh: "起息日无效", en: "value date invalid", retryable: false),
+        .channelNotAllowed: Detail(mnemonic: "ROUTE.CHANNEL", zh: "所选清算渠道不可用", en: "requested channel not allowed now", retryable: false),
+        .insufficientFunds: Detail(mnemonic: "FUNDS.INSUFFICIENT", zh: "可用余额不足", en: "insufficient available balance", retryable: false),
+        .paymentUnknown: Detail(mnemonic: "PAY.UNKNOWN", zh: "原交易不存在", en: "payment unknown", retryable: false),
+        .serialConflict: Detail(mnemonic: "CONFLICT.SERIAL", zh: "流水号已使用且内容不同", en: "SerialNo already used with different content; ErrorPath names the field", retryable: false),
+        .serviceUnavailable: Detail(mnemonic: "SYS.UNAVAILABLE", zh: "服务暂不可用，请稍后用原流水号重试", en: "service unavailable; resend with the same SerialNo", retryable: true),
         .internalError: Detail(mnemonic: "SYS.INTERNAL", zh: "系统内部错误，请稍后查询结果", en: "internal error; query the result later", retryable: true),
     ]
 }

@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -27,10 +28,17 @@ let package = Package(
         .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
         .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"]),
         .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
+        // Engine: pure ledger logic (imports nothing of ours, no GRDB) and the GRDB-backed engine.
+        .target(name: "DirectLinkLedger"),
+        .target(
+            name: "DirectLinkEngine",
+            dependencies: ["DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "directlink",
             dependencies: [
                 "DirectLinkMessage",
+                "DirectLinkEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,5 +46,9 @@ let package = Package(
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
+        .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
+        // Spawns the built `directlink` executable, SIGKILLs it mid-load, reopens and checks.
+        .testTarget(name: "DirectLinkEngineCrashTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
     ]
 )

@@ -76,6 +76,17 @@ public struct ApprovalRecord: Sendable, Hashable, Codable {
     public var messageDigest: String
     public var certificateFingerprint: String
     public var atEpochSeconds: Int64
+
+    public init(level: Int, operatorId: String, decision: ApprovalDecisionKind, orderDigest: String, messageDigest: String,
+                certificateFingerprint: String, atEpochSeconds: Int64) {
+        self.level = level
+        self.operatorId = operatorId
+        self.decision = decision
+        self.orderDigest = orderDigest
+        self.messageDigest = messageDigest
+        self.certificateFingerprint = certificateFingerprint
+        self.atEpochSeconds = atEpochSeconds
+    }
 }
 
 public enum ApprovalFlowStatus: String, Sendable, Hashable, Codable {

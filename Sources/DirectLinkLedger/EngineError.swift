@@ -30,6 +30,8 @@ public enum EngineErrorCode: Int, Sendable, Codable, CaseIterable {
     case approverIsMaker = 53
     case approverAlreadyActed = 54
     case approverNotEligible = 55
+    /// Not a refusal of the command: the outcome of a payment an approver rejected.
+    case rejectedByApprover = 56
     // Outcomes reported by clearing.
     case clearingRejected = 60
     case returnedByBeneficiaryBank = 61

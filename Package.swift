@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Dependencies point one way:
-//   directlink (executable) → DirectLinkMessage → {DirectLinkXML, DirectLinkCrypto} → {CLibXML2, COpenSSL}
+//   directlink (executable) → DirectLinkServer (NIO) → DirectLinkGateway (the per-message pipeline)
+//     → {DirectLinkEngine (GRDB) → DirectLinkLedger (pure), DirectLinkMessage → {DirectLinkXML, DirectLinkCrypto}}
+//     → {CLibXML2, COpenSSL}
 // Each C library is imported by exactly one Swift module (ArchitectureTests enforces it).
 let package = Package(
     name: "DirectLink",
@@ -19,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,12 +35,12 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
-        .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"], exclude: ["README.md"]),
         .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
         .target(
             name: "DirectLinkServer",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML",
+                "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML", "DirectLinkGateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,10 +52,24 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Engine: pure ledger logic (imports nothing of ours, no GRDB) and the GRDB-backed engine.
+        .target(name: "DirectLinkLedger"),
+        .target(
+            name: "DirectLinkEngine",
+            dependencies: ["DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "DirectLinkGateway",
+            dependencies: [
+                "DirectLinkMessage", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkCrypto", "DirectLinkXML",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "directlink",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkServer",
+                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -62,5 +79,9 @@ let package = Package(
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "DirectLinkServerTests", dependencies: ["DirectLinkServer"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
+        .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
+        .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
+        // Spawns the built `directlink` executable, SIGKILLs it mid-load, reopens and checks.
+        .testTarget(name: "DirectLinkEngineCrashTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
     ]
 )

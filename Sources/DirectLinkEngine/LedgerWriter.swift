@@ -1,0 +1,258 @@
+import DirectLinkLedger
+import Foundation
+import GRDB
+
+/// The single writer's state: confined to the writer thread, touched only inside the group
+/// transaction. Balances and limit usage are cached in memory and written back once per group
+/// commit; if a transaction rolls back, every cache is discarded and reloaded from the database.
+final class LedgerWriter {
+    struct AccountInfo {
+        var corporation: String?
+        var parent: String?
+        var name: String
+    }
+
+    let configuration: EngineConfiguration
+    let clock: any EngineClock
+    let clearing: any ClearingSystem
+    let router: Router
+    let limitBook: LimitBook
+    let corporations: [String: CorporationProfile]
+
+    var accounts: [String: AccountState] = [:]
+    var accountInfo: [String: AccountInfo] = [:]
+    var approvalRules: [String: [ApprovalRule]] = [:]
+    private var usage: [String: LimitUsage] = [:]
+    private var beneficiaries: [String: Set<String>] = [:]
+    private var dirtyAccounts: Set<String> = []
+    private var dirtyUsage: Set<String> = []
+    private var cachesValid = false
+    private var statements: [String: Statement] = [:]
+
+    /// Set per command: the instant and Shanghai business date every check in it uses.
+    private(set) var now: Int64 = 0
+    private(set) var today = BusinessDate(daysSinceEpoch: 0)
+
+    init(configuration: EngineConfiguration, clock: any EngineClock, clearing: any ClearingSystem) {
+        self.configuration = configuration
+        self.clock = clock
+        self.clearing = clearing
+        router = Router(rules: configuration.routing, calendar: configuration.calendar)
+        limitBook = LimitBook(configuration.limits)
+        var corporations: [String: CorporationProfile] = [:]
+        for seed in configuration.seed.corporations {
+            corporations[seed.id] = CorporationProfile(id: seed.id, name: seed.name, roles: seed.roles, operators: seed.operators)
+        }
+        self.corporations = corporations
+    }
+
+    // MARK: Per-command setup and caches
+
+    func begin(_ db: Database) throws {
+        now = clock.nowEpochSeconds()
+        today = BusinessDate(epochSeconds: now)
+        if !cachesValid { try reload(db) }
+    }
+
+    func discardCaches() {
+        cachesValid = false
+        statements.removeAll()
+    }
+
+    private func reload(_ db: Database) throws {
+        accounts.removeAll()
+        accountInfo.removeAll()
+        usage.removeAll()
+        beneficiaries.removeAll()
+        dirtyAccounts.removeAll()
+        dirtyUsage.removeAll()
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts") {
+            guard let currency = Currency(row["currency"] as String), let kind = AccountKind(rawValue: row["kind"]),
+                  let status = AccountStatus(rawValue: row["status"]) else {
+                throw StoreCorruption("account row with an unreadable enumeration")
+            }
+            let state = AccountState(number: row["number"], currency: currency, kind: kind, status: status,
+                                     overdraftMinor: row["overdraft_minor"], balanceMinor: row["balance_minor"], holdsMinor: row["holds_minor"])
+            // Checked when written (flush) and again when read.
+            precondition(state.isWithinOverdraft, "account \(state.number) is below its overdraft line in the database")
+            accounts[state.number] = state
+            accountInfo[state.number] = AccountInfo(corporation: row["corporation"], parent: row["parent"], name: row["name"])
+        }
+        approvalRules.removeAll()
+        for row in try Row.fetchAll(db, sql: "SELECT corporation, rules_json FROM approval_rules") {
+            let json: String = row["rules_json"]
+            approvalRules[row["corporation"]] = try JSONDecoder().decode([ApprovalRule].self, from: Data(json.utf8))
+        }
+        cachesValid = true
+    }
+
+    func statement(_ sql: String, _ db: Database) throws -> Statement {
+        if let cached = statements[sql] { return cached }
+        let made = try db.makeStatement(sql: sql)
+        statements[sql] = made
+        return made
+    }
+
+    func execute(_ sql: String, _ arguments: StatementArguments, _ db: Database) throws {
+        let prepared = try statement(sql, db)
+        prepared.setUncheckedArguments(arguments)
+        try prepared.execute()
+    }
+
+    // MARK: Money movements
+
+    /// Applies a balanced posting set to the cached balances and writes its legs.
+    func post(_ set: PostingSet, paymentId: Int64?, counterparties: [String?], memo: String, _ db: Database) throws {
+        for (index, posting) in set.postings.enumerated() {
+            guard var state = accounts[posting.account] else {
+                preconditionFailure("postings are built only for accounts the writer has checked")
+            }
+            state.apply(posting)
+            precondition(state.isWithinOverdraft, "a debit was applied without canCommit or an existing hold")
+            accounts[posting.account] = state
+            dirtyAccounts.insert(posting.account)
+            try execute("""
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
+                VALUES (?,?,?,?,?,?,?,?)
+                """, [paymentId, posting.account, posting.amountMinor, posting.currency.code, today.description, now,
+                      index < counterparties.count ? counterparties[index] : nil, memo], db)
+        }
+    }
+
+    func hold(_ amountMinor: Int64, on account: String) {
+        guard var state = accounts[account] else { preconditionFailure("holds only on checked accounts") }
+        state.addHold(amountMinor)
+        accounts[account] = state
+        dirtyAccounts.insert(account)
+    }
+
+    func releaseHold(_ amountMinor: Int64, on account: String) {
+        guard amountMinor > 0 else { return }
+        guard var state = accounts[account] else { preconditionFailure("holds only on checked accounts") }
+        state.releaseHold(amountMinor)
+        accounts[account] = state
+        dirtyAccounts.insert(account)
+    }
+
+    // MARK: Limits
+
+    func usage(_ key: String, _ db: Database) -> LimitUsage {
+        if let cached = usage[key] { return cached }
+        let row = try? Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
+        let loaded = row.map { LimitUsage(amountMinor: $0[0], count: $0[1]) } ?? LimitUsage()
+        usage[key] = loaded
+        return loaded
+    }
+
+    func consume(_ consumptions: [LimitConsumption]) {
+        for item in consumptions {
+            var current = usage[item.usageKey, default: LimitUsage()]
+            current.amountMinor += item.amountMinor
+            current.count += item.count
+            usage[item.usageKey] = current
+            dirtyUsage.insert(item.usageKey)
+        }
+    }
+
+    /// Gives back what a payment consumed (reject, cancel, expiry, failure, return).
+    func releaseLimits(of record: PaymentRecord, _ db: Database) {
+        for key in record.limitKeys {
+            var current = usage(key, db)
+            // Count-only buckets were consumed with amount 0; amount buckets with the amount.
+            let isCount = limitBook.rules.first { key.hasPrefix($0.id + "@") }?.period == .dailyCount
+            current.amountMinor = max(0, current.amountMinor - (isCount ? 0 : record.amount.minorUnits))
+            current.count = max(0, current.count - 1)
+            usage[key] = current
+            dirtyUsage.insert(key)
+        }
+    }
+
+    // MARK: Beneficiaries
+
+    func isNewBeneficiary(_ corporation: String, _ account: String, _ db: Database) throws -> Bool {
+        if beneficiaries[corporation] == nil {
+            let known = try String.fetchAll(db, sql: "SELECT account FROM beneficiaries WHERE corporation = ?", arguments: [corporation])
+            beneficiaries[corporation] = Set(known)
+        }
+        return !(beneficiaries[corporation]?.contains(account) ?? false)
+    }
+
+    func rememberBeneficiary(_ corporation: String, _ account: String, _ db: Database) throws {
+        guard try isNewBeneficiary(corporation, account, db) else { return }
+        beneficiaries[corporation, default: []].insert(account)
+        try execute("INSERT OR IGNORE INTO beneficiaries (corporation, account) VALUES (?, ?)", [corporation, account], db)
+    }
+
+    // MARK: Payment rows and events
+
+    func insert(_ record: inout PaymentRecord, events: [(PaymentStatus?, PaymentStatus, String)], _ db: Database) throws {
+        try execute(PaymentRecord.insertSQL, record.insertArguments, db)
+        record.id = db.lastInsertedRowID
+        for (from, to, detail) in events {
+            try recordEvent(record.id, from: from, to: to, detail: detail, db)
+        }
+    }
+
+    /// Moves a stored payment to `next`, checking the transition table, and records the event.
+    func transition(_ record: inout PaymentRecord, to next: PaymentStatus, detail: String, _ db: Database) throws {
+        // Callers check the state first; an illegal transition reaching here is a bug.
+        precondition(record.status.canTransition(to: next), "transition \(record.status) → \(next) is not in the table")
+        let previous = record.status
+        record.status = next
+        record.updatedAt = now
+        try execute(PaymentRecord.updateSQL, record.updateArguments, db)
+        try recordEvent(record.id, from: previous, to: next, detail: detail, db)
+    }
+
+    func recordEvent(_ paymentId: Int64, from: PaymentStatus?, to: PaymentStatus, detail: String, _ db: Database) throws {
+        try execute("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)",
+                    [paymentId, from?.rawValue, to.rawValue, now, detail], db)
+    }
+
+    func fetchPayment(id: Int64, _ db: Database) throws -> PaymentRecord? {
+        try Row.fetchOne(try statement("SELECT * FROM payments WHERE id = ?", db), arguments: [id]).map(PaymentRecord.init(row:))
+    }
+
+    func fetchPayment(corporation: String, serial: String, _ db: Database) throws -> PaymentRecord? {
+        try Row.fetchOne(try statement("SELECT * FROM payments WHERE corporation = ? AND serial = ?", db),
+                         arguments: [corporation, serial]).map(PaymentRecord.init(row:))
+    }
+
+    func fetchPayment(_ reference: PaymentReference, corporation: String, _ db: Database) throws -> PaymentRecord? {
+        switch reference {
+        case .serial(let serial):
+            return try fetchPayment(corporation: corporation, serial: serial, db)
+        case .bankReference(let text):
+            guard let id = PaymentRecord.id(fromBankReference: text), let record = try fetchPayment(id: id, db),
+                  record.corporation == corporation else { return nil }
+            return record
+        }
+    }
+
+    /// Whether the serial was used by an approve/reject/cancel instruction (the shared serial space).
+    func instructionKind(corporation: String, serial: String, _ db: Database) throws -> String? {
+        try String.fetchOne(try statement("SELECT kind FROM instructions WHERE corporation = ? AND serial = ?", db),
+                            arguments: [corporation, serial])
+    }
+
+    // MARK: Group commit
+
+    /// Writes back the balances and usage the group changed. Runs last in every group transaction.
+    func flush(_ db: Database) throws {
+        for number in dirtyAccounts {
+            guard let state = accounts[number] else { continue }
+            precondition(state.isWithinOverdraft, "account \(number) would be written below its overdraft line")
+            try execute("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?",
+                        [state.balanceMinor, state.holdsMinor, state.status.rawValue, number], db)
+        }
+        for key in dirtyUsage {
+            guard let current = usage[key] else { continue }
+            try execute("""
+                INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
+                ON CONFLICT(usage_key) DO UPDATE SET amount_minor = excluded.amount_minor, count = excluded.count
+                """, [key, current.amountMinor, current.count], db)
+        }
+        dirtyAccounts.removeAll(keepingCapacity: true)
+        dirtyUsage.removeAll(keepingCapacity: true)
+    }
+}

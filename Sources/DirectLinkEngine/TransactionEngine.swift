@@ -1,0 +1,106 @@
+import DirectLinkLedger
+import Foundation
+import GRDB
+
+/// The clock the daemon uses: the machine's wall clock.
+public struct SystemClock: EngineClock {
+    public init() {}
+    public func nowEpochSeconds() -> Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
+}
+
+/// The core transaction engine: commands in, results out; no XML, no sockets.
+///
+/// Every command that changes state goes through one writer that groups commands into shared
+/// SQLite transactions (group commit) and returns each result only after its COMMIT. Queries
+/// read committed state from WAL readers and never wait for the writer.
+///
+/// Results: business outcomes (a failed, rejected or conflicting payment) come back as a
+/// `CommandResult` carrying an `EngineError`; a thrown error means the machine failed
+/// (`storageFailure`) and the command may be resent with the same serial.
+public final class TransactionEngine: Sendable {
+    public let configuration: EngineConfiguration
+    let pool: DatabasePool
+    let writer: GroupCommitWriter
+    let clock: any EngineClock
+
+    /// Opens (creating and migrating if needed) the database at `path`, applies the seed's
+    /// accounts and approval rules that are not there yet, and starts the writer.
+    public static func open(path: String, configuration: EngineConfiguration, clock: any EngineClock = SystemClock(),
+                            clearing: any ClearingSystem = ClearingSimulator()) throws -> TransactionEngine {
+        try configuration.validate()
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // Money: every commit reaches the disk before the caller hears of it.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.publicStatementArguments = false
+        let pool = try DatabasePool(path: path, configuration: config)
+        try EngineSchema.migrator.migrate(pool)
+        try pool.write { db in try db.execute(sql: TransactionEngine.responseJournalTable) }
+        try pool.write { db in try EngineSeeder(configuration: configuration, now: clock.nowEpochSeconds()).apply(db) }
+        return TransactionEngine(configuration: configuration, pool: pool, clock: clock, clearing: clearing)
+    }
+
+    private init(configuration: EngineConfiguration, pool: DatabasePool, clock: any EngineClock, clearing: any ClearingSystem) {
+        self.configuration = configuration
+        self.pool = pool
+        self.clock = clock
+        let state = LedgerWriter(configuration: configuration, clock: clock, clearing: clearing)
+        writer = GroupCommitWriter(pool: pool, state: state, commandsMax: configuration.bounds.groupCommitCommandsMax)
+    }
+
+    /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
+    public func close() {
+        writer.close()
+    }
+
+    // MARK: Commands
+
+    /// Submits a single payment. Resending the same serial with the same content reports the
+    /// original payment (`replayed`); with different content it is refused (`serialConflict`).
+    public func submit(_ order: PaymentOrder) async throws -> CommandResult {
+        try await writer.perform { state, db in try state.submit(order, db) }
+    }
+
+    /// Submits several payments at once; they share group-commit transactions and results
+    /// come back in order.
+    public func submit(_ orders: [PaymentOrder]) async throws -> [CommandResult] {
+        try await writer.performAll(orders.map { order in { state, db in try state.submit(order, db) } })
+    }
+
+    /// Submits a payroll batch (代发): approved as a whole, executed and reported per item.
+    public func submit(_ batch: BatchOrder) async throws -> CommandResult {
+        try await writer.perform { state, db in try state.submit(batch, db) }
+    }
+
+    /// Approves or rejects a payment or batch pending approval.
+    public func decide(_ command: ApprovalCommand) async throws -> CommandResult {
+        try await writer.perform { state, db in try state.decide(command, db) }
+    }
+
+    /// Cancels a payment or batch that is pending approval or scheduled (not yet released).
+    public func cancel(_ command: CancelCommand) async throws -> CommandResult {
+        try await writer.perform { state, db in try state.cancel(command, db) }
+    }
+
+    /// A dry run: the checks a submission would make, without holding or consuming anything.
+    public func preValidate(_ order: PaymentOrder) async throws -> PreValidation {
+        try await writer.perform { state, db in try state.preValidate(order, db) }
+    }
+
+    /// Time-driven work: expires unfinished approval flows, releases scheduled payments whose
+    /// value date has come, and runs one clearing cycle. The daemon calls it periodically.
+    public func runHousekeeping() async throws -> HousekeepingReport {
+        try await writer.perform { state, db in try state.housekeeping(db) }
+    }
+}
+
+/// What one housekeeping run did.
+public struct HousekeepingReport: Sendable, Hashable {
+    public var expired = 0
+    public var releasedFromSchedule = 0
+    public var settled = 0
+    public var failed = 0
+    public var returned = 0
+    public init() {}
+}

@@ -1,0 +1,234 @@
+import DirectLinkCrypto
+import DirectLinkEngine
+import DirectLinkLedger
+import DirectLinkMessage
+import DirectLinkXML
+import Foundation
+import Logging
+import Metrics
+
+/// Where a frame came from, as the transport proved it.
+public struct RequestContext: Sendable {
+    public var connectionId: UInt64
+    /// The corporation the TLS client certificate speaks for (its `OU`); nil for in-process callers (replay).
+    public var tlsCorpId: String?
+    public var tlsPeerFingerprint: String?
+
+    public init(connectionId: UInt64, tlsCorpId: String?, tlsPeerFingerprint: String?) {
+        self.connectionId = connectionId
+        self.tlsCorpId = tlsCorpId
+        self.tlsPeerFingerprint = tlsPeerFingerprint
+    }
+}
+
+/// Records every inbound frame and outbound response before the response is released (the audit log).
+public protocol AuditSink: Sendable {
+    func record(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) async throws
+}
+
+public struct AuditMetadata: Sendable {
+    public var receivedAt: Date
+    public var connectionId: UInt64
+    public var peerFingerprint: String?
+    public var corpId: String?
+    public var serialNo: String?
+    public var txCode: String?
+    public var verdict: String
+    public var retCode: String
+    public var correlationId: String
+}
+
+/// The per-message pipeline: verify → time window → TLS identity → operator identity → permission →
+/// idempotent replay → engine → signed response → audit. It never throws: every failure is a signed response,
+/// and a time-out or internal error is never reported as a final failure.
+public final class Gateway: Sendable {
+    public struct Settings: Sendable {
+        public var timeWindowSeconds: Int = 300
+        public init() {}
+    }
+
+    let verifier: @Sendable () -> MessageVerifier
+    let responses: ResponseBuilder
+    let engine: TransactionEngine
+    let directory: OperatorDirectory
+    let settings: Settings
+    let clock: @Sendable () -> Date
+    let audit: (any AuditSink)?
+    let logger: Logger
+
+    public init(verifier: @escaping @Sendable () -> MessageVerifier, signer: MessageSigner, engine: TransactionEngine,
+                settings: Settings = Settings(), audit: (any AuditSink)? = nil, logger: Logger,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.verifier = verifier
+        self.responses = ResponseBuilder(signer: signer)
+        self.engine = engine
+        self.directory = OperatorDirectory(seed: engine.configuration.seed)
+        self.settings = settings
+        self.audit = audit
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Answers one frame with one signed response.
+    public func handle(_ frame: [UInt8], context: RequestContext) async -> [UInt8] {
+        let started = ContinuousClock.now
+        let receivedAt = clock()
+        var echo = ResponseBuilder.Echo(correlationId: Self.correlationId())
+        var binding = MessageVerifier.detectBinding(frame) ?? .xmlDSig
+        let outcome: (ResponseStatus, ResponseBody, [UInt8]?)
+        do {
+            let message = try verify(frame, at: receivedAt)
+            binding = message.binding
+            echo = ResponseBuilder.Echo(txCode: message.head.txCode, corpId: message.head.corpId, operatorId: message.head.operatorId,
+                                        serialNo: message.head.serialNo, correlationId: echo.correlationId)
+            outcome = try await process(message, context: context, echo: echo, now: receivedAt)
+        } catch {
+            outcome = (error.status, .error, nil)
+        }
+        var (status, body, ready) = outcome
+        if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
+        let response: [UInt8]
+        if let ready {
+            response = ready
+        } else {
+            response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
+        }
+        let released = await recordAudit(frame, response, context: context, echo: echo, status: status, at: receivedAt)
+        observe(echo: echo, status: status, started: started)
+        return released
+    }
+
+    private func verify(_ frame: [UInt8], at time: Date) throws(GatewayRejection) -> VerifiedMessage {
+        do {
+            return try verifier().verify(frame, at: time)
+        } catch {
+            throw GatewayRejection(status: ResponseStatus(error.code, detail: Self.describe(error), errorPath: error.path))
+        }
+    }
+
+    /// The checks after the signature, then the engine. Returns the status, the body, and for a replayed serial
+    /// the exact stored response.
+    private func process(_ message: VerifiedMessage, context: RequestContext, echo: ResponseBuilder.Echo, now: Date) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, [UInt8]?) {
+        let head = message.head
+        if head.txCode != "SYS.TIME" { try checkTimeWindow(head.timestamp, now: now) }
+        if let tlsCorp = context.tlsCorpId, tlsCorp != head.corpId {
+            throw GatewayRejection(.tlsIdentityMismatch, "the connection is for \(tlsCorp), the message for \(head.corpId)", path: "/Message/Head/CorpId")
+        }
+        let (corporation, _) = try directory.authenticate(message)
+        let request = ParsedRequest(message: message, corporation: corporation)
+        guard request.isIdempotent else {
+            let (status, body) = try await dispatch(request, now: now)
+            return (status, body, nil)
+        }
+        return try await idempotently(request, echo: echo, now: now)
+    }
+
+    /// A non-query command: a stored response for the same serial and content is resent byte for byte; the same
+    /// serial with different content is a conflict naming the first differing field.
+    private func idempotently(_ request: ParsedRequest, echo: ResponseBuilder.Echo, now: Date) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, [UInt8]?) {
+        let head = request.message.head
+        let (digest, body) = try request.contentDigest()
+        let stored: StoredResponse?
+        do {
+            stored = try await engine.storedResponse(corporation: head.corpId, serial: head.serialNo)
+        } catch {
+            throw GatewayRejection(.serviceUnavailable, "the response journal could not be read")
+        }
+        if let stored {
+            guard stored.contentDigest == digest else {
+                let field = ContentDiff.firstDifference(stored.requestBody, body, storedTxCode: stored.transactionCode, txCode: head.txCode)
+                throw GatewayRejection(.serialConflict, "SerialNo \(head.serialNo) was used before with different content", path: field)
+            }
+            return (.ok, .error, stored.response)
+        }
+        let (status, responseBody) = try await dispatch(request, now: now)
+        guard status.retCode != .serviceUnavailable, status.retCode != .internalError else {
+            return (status, responseBody, nil)
+        }
+        let bytes = build(echo: echo, status: status, body: responseBody, binding: request.message.binding, now: now)
+        do {
+            let kept = try await engine.storeResponse(StoredResponse(
+                corporation: head.corpId, serial: head.serialNo, transactionCode: head.txCode,
+                contentDigest: digest, requestBody: body, response: bytes))
+            return (status, responseBody, kept.response)
+        } catch {
+            // The engine's own idempotency still holds: a resend gets the same business result in a new response.
+            logger.error("response journal write failed", metadata: ["correlation": "\(echo.correlationId)"])
+            return (status, responseBody, bytes)
+        }
+    }
+
+    private func checkTimeWindow(_ timestamp: String, now: Date) throws(GatewayRejection) {
+        guard let sent = Timestamps.parse(timestamp) else {
+            throw GatewayRejection(.timestampOutOfWindow, "Timestamp \(timestamp) is not ISO 8601 with an offset", path: "/Message/Head/Timestamp")
+        }
+        let skew = sent.timeIntervalSince(now)
+        guard abs(skew) <= Double(settings.timeWindowSeconds) else {
+            throw GatewayRejection(.timestampOutOfWindow, "Timestamp is \(Int(skew)) s from the bank's clock; the window is ±\(settings.timeWindowSeconds) s", path: "/Message/Head/Timestamp")
+        }
+    }
+
+    private func build(echo: ResponseBuilder.Echo, status: ResponseStatus, body: ResponseBody, binding: SignatureBinding, now: Date) -> [UInt8] {
+        do {
+            return try responses.build(echo: echo, status: status, body: body, binding: binding, now: now)
+        } catch {
+            // Only a broken bank key or an OpenSSL failure gets here; answer with the internal error, signed if possible.
+            logger.critical("response could not be signed", metadata: ["correlation": "\(echo.correlationId)", "error": "\(error)"])
+            let fallback = try? responses.build(echo: echo, status: ResponseStatus(.internalError), body: .error, binding: .xmlDSig, now: now)
+            return fallback ?? Array("<FrameError xmlns=\"urn:directlink:1\"><RetCode>9001</RetCode></FrameError>".utf8)
+        }
+    }
+
+    private func recordAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo, status: ResponseStatus, at time: Date) async -> [UInt8] {
+        guard let audit else { return response }
+        let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
+                                     corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
+                                     verdict: status.retCode == .ok ? "ACCEPTED" : "REJECTED", retCode: status.retCode.rawValue,
+                                     correlationId: echo.correlationId)
+        do {
+            try await audit.record(inbound: frame, outbound: response, metadata: metadata)
+            return response
+        } catch {
+            // Never release a response whose audit record is not durable.
+            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(echo.correlationId)"])
+            return build(echo: echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error, binding: .xmlDSig, now: time)
+        }
+    }
+
+    private func observe(echo: ResponseBuilder.Echo, status: ResponseStatus, started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        let txCode = echo.txCode ?? "UNKNOWN"
+        Counter(label: "directlink_requests_total", dimensions: [("tx_code", txCode), ("ret_code", status.retCode.rawValue)]).increment()
+        Timer(label: "directlink_request_duration", dimensions: [("tx_code", txCode)]).recordNanoseconds(nanoseconds)
+        if status.retCode.rawValue.hasPrefix("3") || status.retCode.rawValue.hasPrefix("4") {
+            Counter(label: "directlink_signature_rejections_total", dimensions: [("ret_code", status.retCode.rawValue)]).increment()
+        }
+        logger.info("message", metadata: [
+            "corp": "\(echo.corpId ?? "-")", "serial": "\(echo.serialNo ?? "-")", "tx": "\(txCode)",
+            "ret": "\(status.retCode.rawValue)", "latency_ms": "\(nanoseconds / 1_000_000)", "correlation": "\(echo.correlationId)",
+        ])
+    }
+
+    static func describe(_ rejection: MessageRejection) -> String {
+        var text = rejection.reason
+        if let line = rejection.line { text += " (line \(line))" }
+        return text
+    }
+
+    static func correlationId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+extension Error {
+    /// Any error on the request path as a response status; unknown errors are internal errors (detail only in logs).
+    var status: ResponseStatus {
+        switch self {
+        case let rejection as GatewayRejection: rejection.status
+        case let engine as EngineError: engine.rejection.status
+        default: ResponseStatus(.internalError)
+        }
+    }
+}

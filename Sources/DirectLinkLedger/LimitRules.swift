@@ -1,0 +1,157 @@
+/// The channel a client used to reach the bank; bank-wide limits can differ per channel.
+public enum AccessChannel: String, Sendable, Codable, Hashable, CaseIterable {
+    case directLink = "DIRECT_LINK", online = "ONLINE", mobile = "MOBILE"
+}
+
+/// What a limit rule applies to.
+public enum LimitScope: Sendable, Hashable, Codable {
+    case bankChannel(AccessChannel)
+    case corporation(String)
+    case account(String)
+    case `operator`(corporation: String, operatorId: String)
+    case transactionType(String)
+}
+
+public enum LimitPeriod: String, Sendable, Codable, Hashable {
+    case perTransaction = "PER_TRANSACTION"
+    case daily = "DAILY"
+    case monthly = "MONTHLY"
+    case yearly = "YEARLY"
+    /// A number of payments per business day; `max` is a count, not money.
+    case dailyCount = "DAILY_COUNT"
+}
+
+/// One limit: "scope may move at most `max` per period" (or make at most `max` payments a day).
+public struct LimitRule: Sendable, Hashable, Codable {
+    public var id: String
+    public var scope: LimitScope
+    public var period: LimitPeriod
+    /// Minor units, or a count for `dailyCount`.
+    public var max: Int64
+    public var currency: Currency
+
+    public init(id: String, scope: LimitScope, period: LimitPeriod, max: Int64, currency: Currency = .cny) {
+        self.id = id
+        self.scope = scope
+        self.period = period
+        self.max = max
+        self.currency = currency
+    }
+
+    /// The usage bucket this rule consumes for a payment accepted on `date`; nil for per-transaction rules.
+    public func usageKey(on date: BusinessDate) -> String? {
+        switch period {
+        case .perTransaction: return nil
+        case .daily, .dailyCount: return id + "@" + date.dayKey
+        case .monthly: return id + "@" + date.monthKey
+        case .yearly: return id + "@" + date.yearKey
+        }
+    }
+}
+
+/// Amount and count already consumed in one usage bucket.
+public struct LimitUsage: Sendable, Hashable {
+    public var amountMinor: Int64
+    public var count: Int64
+    public init(amountMinor: Int64 = 0, count: Int64 = 0) {
+        self.amountMinor = amountMinor
+        self.count = count
+    }
+}
+
+/// Who and what a payment is, as limits see it.
+public struct LimitSubject: Sendable, Hashable {
+    public var accessChannel: AccessChannel
+    public var corporation: String
+    public var account: String
+    public var operatorId: String
+    public var transactionType: String
+    public var amount: Money
+
+    public init(accessChannel: AccessChannel, corporation: String, account: String, operatorId: String, transactionType: String, amount: Money) {
+        self.accessChannel = accessChannel
+        self.corporation = corporation
+        self.account = account
+        self.operatorId = operatorId
+        self.transactionType = transactionType
+        self.amount = amount
+    }
+}
+
+/// The headroom a rule leaves for one payment (used by pre-validation and by rejections).
+public struct LimitHeadroom: Sendable, Hashable, Codable {
+    public var ruleId: String
+    public var period: LimitPeriod
+    public var max: Int64
+    /// What remains before this payment (minor units or a count).
+    public var remaining: Int64
+    public var wouldPass: Bool
+}
+
+/// What accepting a payment consumes: added on acceptance, subtracted on release.
+public struct LimitConsumption: Sendable, Hashable {
+    public var usageKey: String
+    public var amountMinor: Int64
+    public var count: Int64
+}
+
+/// All limit rules, indexed by scope so a payment finds its rules without scanning.
+public struct LimitBook: Sendable {
+    private var byScope: [LimitScope: [LimitRule]] = [:]
+    public private(set) var rules: [LimitRule] = []
+
+    public init(_ rules: [LimitRule]) {
+        for rule in rules { byScope[rule.scope, default: []].append(rule) }
+        self.rules = rules
+    }
+
+    public func applicableRules(for subject: LimitSubject) -> [LimitRule] {
+        let scopes: [LimitScope] = [
+            .bankChannel(subject.accessChannel), .corporation(subject.corporation), .account(subject.account),
+            .operator(corporation: subject.corporation, operatorId: subject.operatorId), .transactionType(subject.transactionType),
+        ]
+        var result: [LimitRule] = []
+        for scope in scopes {
+            for rule in byScope[scope] ?? [] where rule.period == .dailyCount || rule.currency == subject.amount.currency {
+                result.append(rule)
+            }
+        }
+        return result
+    }
+
+    /// Headroom under every applicable rule. `usage` returns what a bucket has consumed so far.
+    public func headroom(for subject: LimitSubject, on date: BusinessDate, usage: (String) -> LimitUsage) -> [LimitHeadroom] {
+        applicableRules(for: subject).map { rule in
+            let used = rule.usageKey(on: date).map(usage) ?? LimitUsage()
+            let (consumed, wanted): (Int64, Int64) = rule.period == .dailyCount
+                ? (used.count, 1) : (rule.period == .perTransaction ? 0 : used.amountMinor, subject.amount.minorUnits)
+            let remaining = Swift.max(0, rule.max - consumed)
+            // Compared as wanted > max - consumed, so nothing overflows.
+            return LimitHeadroom(ruleId: rule.id, period: rule.period, max: rule.max, remaining: remaining, wouldPass: wanted <= remaining)
+        }
+    }
+
+    /// Checks every applicable rule in a fixed order (bank channel, corporation, account,
+    /// operator, transaction type); the first that refuses is named with its headroom.
+    /// On success returns what to consume.
+    public func check(_ subject: LimitSubject, on date: BusinessDate, usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+        var consumptions: [LimitConsumption] = []
+        for rule in applicableRules(for: subject) {
+            let key = rule.usageKey(on: date)
+            let used = key.map(usage) ?? LimitUsage()
+            let isCount = rule.period == .dailyCount
+            let consumed = isCount ? used.count : used.amountMinor
+            let wanted = isCount ? 1 : subject.amount.minorUnits
+            let remaining = Swift.max(0, rule.max - consumed)
+            if wanted > remaining {
+                let unit = isCount ? "\(remaining) payments" : Money.format(minorUnits: remaining)
+                return .failure(EngineError(.limitExceeded, "limit \(rule.id) (\(rule.period.rawValue)) allows \(unit) more",
+                                            ruleId: rule.id, headroom: remaining))
+            }
+            if let key {
+                consumptions.append(LimitConsumption(usageKey: key, amountMinor: isCount ? 0 : wanted, count: 1))
+            }
+        }
+        return .success(consumptions)
+    }
+}

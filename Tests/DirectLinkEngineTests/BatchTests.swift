@@ -1,0 +1,89 @@
+import DirectLinkEngine
+import DirectLinkLedger
+import Foundation
+import Testing
+
+@Suite struct BatchTests {
+    typealias F = EngineFixture
+
+    func payroll(_ fixture: EngineFixture, items: [BatchItem], serial: String = "PAYROLL-1", corporation: String = "CORPA001",
+                 debit: String = F.aBasic) -> BatchOrder {
+        BatchOrder(corporation: corporation, operatorId: "MAKER01", serial: serial, debitAccount: debit, items: items,
+                   orderDigest: F.digest(serial))
+    }
+
+    @Test func payrollSettlesPerItemAndReportsPartialSettlement() async throws {
+        let fixture = try EngineFixture()
+        let items = [
+            BatchItem(creditAccount: F.bBasic, payeeName: "张三", amount: Money(minorUnits: 500_000)),
+            BatchItem(creditAccount: "6229999999999999", payeeName: "不存在", amount: Money(minorUnits: 500_000)),
+            BatchItem(creditAccount: F.fundMain, payeeName: "李四", amount: Money(minorUnits: 700_000)),
+        ]
+        let result = try await fixture.engine.submit(payroll(fixture, items: items))
+        #expect(result.items.map(\.status) == [.settled, .failed, .settled])
+        #expect(result.items[1].error?.code == .accountUnknown)
+        #expect(result.batchStatus == .partiallySettled)
+        #expect(result.iso20022 == "PART")
+        #expect(result.isFinal)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 1_200_000)
+        let again = try await fixture.engine.submit(payroll(fixture, items: items))
+        #expect(again.replayed && again.items.count == 3)
+        var changed = items
+        changed[0].amount = Money(minorUnits: 500_001)
+        #expect(try await fixture.engine.submit(payroll(fixture, items: changed)).error?.field == "items")
+        try await fixture.expectInvariants()
+    }
+
+    @Test func largePayrollIsApprovedAsAWhole() async throws {
+        let fixture = try EngineFixture()
+        let items = (0..<200).map { _ in BatchItem(creditAccount: F.bBasic, payeeName: "员工", amount: Money(minorUnits: 100_000)) }
+        // Total 200,000.00 ≥ 100,000.00: A-LARGE.
+        let pending = try await fixture.engine.submit(payroll(fixture, items: items))
+        #expect(pending.status == .pendingApproval)
+        #expect(pending.items.allSatisfy { $0.status == .pendingApproval })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 20_000_000)
+        _ = try await fixture.approval(pending, by: "APPR01")
+        let done = try await fixture.approval(pending, by: "ADMIN01")
+        #expect(done.batchStatus == .settled)
+        #expect(done.items.allSatisfy { $0.status == .settled })
+        #expect(try await fixture.balance(F.bBasic, corporation: "CORPB001").balanceMinor == 300_000_000 + 20_000_000)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func rejectedPayrollRejectsEveryItemAndReleasesHolds() async throws {
+        let fixture = try EngineFixture()
+        let items = (0..<3).map { _ in BatchItem(creditAccount: F.bBasic, payeeName: "员工", amount: Money(minorUnits: 5_000_000)) }
+        let pending = try await fixture.engine.submit(payroll(fixture, items: items))
+        let rejected = try await fixture.approval(pending, by: "APPR03", decision: .reject)
+        #expect(rejected.status == .rejected)
+        #expect(rejected.items.allSatisfy { $0.status == .rejected })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func batchLimitsAreEnforcedWithTheirCodes() async throws {
+        let fixture = try EngineFixture()
+        let empty = try await fixture.engine.submit(payroll(fixture, items: [], serial: "B-EMPTY"))
+        #expect(empty.error?.code == .batchEmpty)
+        let item = BatchItem(creditAccount: F.bBasic, payeeName: "员工", amount: Money(minorUnits: 1))
+        let tooMany = try await fixture.engine.submit(payroll(fixture, items: Array(repeating: item, count: 10_001), serial: "B-BIG"))
+        #expect(tooMany.error?.code == .batchTooLarge)
+        #expect(tooMany.status == .failed)
+        let maximal = try await fixture.engine.submit(payroll(fixture, items: Array(repeating: item, count: 10_000), serial: "B-MAX"))
+        #expect(maximal.batchStatus == .settled)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func householdMaintenanceFundsPayFromVirtualSubAccounts() async throws {
+        let fixture = try EngineFixture()
+        let items = [BatchItem(creditAccount: F.bBasic, payeeName: "电梯维修", amount: Money(minorUnits: 100_000))]
+        let order = BatchOrder(corporation: "FUND0001", operatorId: "MAKER01", serial: "FUND-1", debitAccount: F.household101,
+                               items: items, orderDigest: F.digest("FUND-1"))
+        let pending = try await fixture.engine.submit(order)
+        #expect(pending.status == .pendingApproval)
+        let done = try await fixture.approval(pending, by: "APPR01", corporation: "FUND0001")
+        #expect(done.batchStatus == .settled)
+        #expect(try await fixture.balance(F.household101, corporation: "FUND0001").balanceMinor == 800_000 - 100_000)
+        try await fixture.expectInvariants()
+    }
+}

@@ -69,8 +69,11 @@ let package = Package(
         .executableTarget(
             name: "directlink",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine",
+                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine", "DirectLinkGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

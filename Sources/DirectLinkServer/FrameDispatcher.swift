@@ -100,8 +100,8 @@ final class FrameDispatcher: ChannelDuplexHandler {
         guard !closed else { return }
         closed = true
         let frameError = error as? FrameError ?? FrameError(code: .frameMalformed, reason: "unreadable input")
-        context.writeAndFlush(wrapOutboundOut(OutboundFrame(bytes: frameError.payload))).whenComplete { _ in
-            context.close(promise: nil)
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame(bytes: frameError.payload))).whenComplete { [channel = context.channel] _ in
+            channel.close(promise: nil)
         }
     }
 }

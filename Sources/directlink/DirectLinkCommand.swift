@@ -12,6 +12,8 @@ struct DirectLinkCommand: AsyncParsableCommand {
 
     /// The one list of subcommands; each file adds its own type here.
     static let allSubcommands: [any ParsableCommand.Type] = [
+        ServeCommand.self,
+        SendCommand.self,
         SignCommand.self,
         VerifyCommand.self,
         BenchCommand.self,

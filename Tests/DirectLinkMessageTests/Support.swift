@@ -149,7 +149,7 @@ enum Resigner {
 
     /// Recomputes DigestValue (with the declared DigestMethod when the profile knows it, else SHA-256) and
     /// signs SignedInfo with `keyName`'s key. `encodeSignature` may reshape the raw signature (e.g. to DER).
-    static func resign(_ text: String, with keyName: String = "corpa-maker-rsa",
+    static func resign(_ text: String, with keyName: String = "corpa-maker-rsa", algorithm: SignatureAlgorithm? = nil,
                        encodeSignature: ([UInt8]) -> [UInt8] = { $0 }) throws -> [UInt8] {
         let document = try XMLDocument.parse(Array(text.utf8))
         let signature = try signatureElement(document)
@@ -159,7 +159,7 @@ enum Resigner {
         let digest = try Digest.compute(digestAlgorithm, try document.exclusiveCanonicalization(excluding: signature))
         try firstDescendant(signedInfo, "DigestValue").setText(Base64.encode(digest))
         let key = try Fixture.key(keyName)
-        let algorithm = try SignatureProfile.methods(for: key.keyType).algorithm
+        let algorithm = try algorithm ?? SignatureProfile.methods(for: key.keyType).algorithm
         let value = try key.sign(try document.exclusiveCanonicalization(of: signedInfo), algorithm: algorithm)
         try firstDescendant(signature, "SignatureValue").setText(Base64.encode(encodeSignature(value)))
         return try document.serialized()

@@ -1,0 +1,133 @@
+import DirectLinkCrypto
+import DirectLinkEngine
+import DirectLinkGateway
+import DirectLinkMessage
+import DirectLinkXML
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// The daemon assembled from `conf/directlink.json`: trust, verifier, bank signer, engine, gateway, TLS listener
+/// and admin listener. `run()` serves until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle), then
+/// drains: stop accepting, finish and write everything in flight, close the engine (all commits done), exit.
+public final class Daemon: Service, @unchecked Sendable {
+    public let configuration: DaemonConfiguration
+    public let engine: TransactionEngine
+    public let gateway: Gateway
+    let trust: Reloadable<TrustStore>
+    let verifier: Reloadable<MessageVerifier>
+    let schema: XMLSchema
+    let server: DirectLinkServer
+    let group: MultiThreadedEventLoopGroup
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    private let started = AsyncStream<(Int, Int)>.makeStream()
+    private var adminChannel: (any Channel)?
+
+    /// The Prometheus registry every daemon in this process reports to (swift-metrics is bootstrapped once).
+    public static let metricsRegistry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    public init(configuration: DaemonConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        _ = Self.metricsRegistry
+        self.configuration = configuration
+        self.logger = logger
+        let trustStore = try Self.loadTrust(configuration)
+        trust = Reloadable(trustStore)
+        schema = try XMLSchema(xsd: Self.read(configuration.path(configuration.schema)))
+        verifier = Reloadable(MessageVerifier(trust: trustStore, schema: schema, limits: configuration.limits.xml))
+        let signer = try MessageSigner(keyPath: configuration.path(configuration.signing.privateKey),
+                                       certificatePath: configuration.path(configuration.signing.certificate))
+        let dataDirectory = configuration.path(configuration.dataDirectory)
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let engineConfiguration = try EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
+        engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineConfiguration)
+        var settings = Gateway.Settings()
+        settings.timeWindowSeconds = configuration.timeWindowSeconds
+        let verifierHolder = verifier
+        gateway = Gateway(verifier: { verifierHolder.current }, signer: signer, engine: engine, settings: settings, logger: logger, clock: clock)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        let trustHolder = trust
+        server = try DirectLinkServer(
+            tls: .init(certificateChainPath: configuration.path(configuration.tls.certificateChain),
+                       privateKeyPath: configuration.path(configuration.tls.privateKey)),
+            limits: configuration.limits.server, processor: GatewayProcessor(gateway: gateway),
+            trust: { trustHolder.current }, group: group, threadPool: threadPool, logger: logger, clock: clock)
+    }
+
+    /// Reloads the CA bundle and CRLs (SIGHUP). Connections stay up; the next handshake and message use the new store,
+    /// and cached chain validations die with the old store.
+    public func reloadTrust() throws {
+        let store = try Self.loadTrust(configuration)
+        trust.replace(with: store)
+        verifier.replace(with: MessageVerifier(trust: store, schema: schema, limits: configuration.limits.xml))
+        logger.notice("trust store and CRLs reloaded")
+    }
+
+    /// The ports actually bound (listen, admin), once `run()` has started them.
+    public func waitUntilStarted() async -> (listen: Int, admin: Int)? {
+        for await ports in started.stream { return ports }
+        return nil
+    }
+
+    public func run() async throws {
+        let port = try await server.start(host: configuration.listen.host, port: configuration.listen.port)
+        let admin = AdminServer(registry: Self.metricsRegistry) { [engine, server] in
+            do {
+                _ = try await engine.balances(corporation: "", accounts: [])
+                return (true, "ok connections=\(server.openConnections) in_flight=\(server.inFlight)")
+            } catch {
+                return (false, "engine unavailable")
+            }
+        }
+        let adminChannel = try await admin.start(host: configuration.admin.host, port: configuration.admin.port, group: group)
+        self.adminChannel = adminChannel
+        let adminPort = adminChannel.localAddress?.port ?? configuration.admin.port
+        logger.info("directlink listening", metadata: ["port": "\(port)", "admin": "\(adminPort)"])
+        started.continuation.yield((port, adminPort))
+        started.continuation.finish()
+        let housekeeping = Task { [engine, configuration, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(configuration.housekeepingEverySeconds))
+                do { _ = try await engine.runHousekeeping() } catch { logger.error("housekeeping failed") }
+            }
+        }
+        try? await gracefulShutdown()
+        logger.notice("draining")
+        housekeeping.cancel()
+        await server.shutdown()
+        try? await adminChannel.close()
+        engine.close()
+        try? await group.shutdownGracefully()
+        try? await threadPool.shutdownGracefully()
+        logger.notice("stopped")
+    }
+
+    static func loadTrust(_ configuration: DaemonConfiguration) throws -> TrustStore {
+        try TrustStore(caBundlePath: configuration.path(configuration.trust.caBundle), crlPaths: configuration.trust.crls.map(configuration.path))
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ServerConfigurationError("cannot read \(path)") }
+        return [UInt8](data)
+    }
+}
+
+/// Adapts the gateway to the transport.
+struct GatewayProcessor: FrameProcessor {
+    let gateway: Gateway
+
+    func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8] {
+        await gateway.handle(frame, context: RequestContext(
+            connectionId: connection.id, tlsCorpId: connection.corpId, tlsPeerFingerprint: connection.peer.identity.fingerprintSHA256))
+    }
+}

@@ -1,0 +1,90 @@
+import DirectLinkXML
+import Foundation
+
+/// `conf/directlink.json`. Relative paths are resolved against the project home: the folder that holds `conf/`.
+public struct DaemonConfiguration: Sendable, Codable {
+    public struct Endpoint: Sendable, Codable {
+        public var host: String
+        public var port: Int
+    }
+    public struct TLS: Sendable, Codable {
+        public var certificateChain: String
+        public var privateKey: String
+    }
+    public struct Trust: Sendable, Codable {
+        public var caBundle: String
+        public var crls: [String]
+    }
+    public struct Signing: Sendable, Codable {
+        public var certificate: String
+        public var privateKey: String
+    }
+    public struct Audit: Sendable, Codable {
+        public var enabled: Bool
+        public var certificate: String
+        public var privateKey: String
+        public var checkpointEveryRecords: Int
+        public var checkpointEverySeconds: Int
+    }
+    public struct Limits: Sendable, Codable {
+        public var server: ServerLimits
+        public var xml: XMLLimits
+    }
+
+    public var listen: Endpoint
+    public var admin: Endpoint
+    public var dataDirectory: String
+    public var tls: TLS
+    public var trust: Trust
+    public var signing: Signing
+    public var audit: Audit
+    public var engine: String
+    public var schema: String
+    public var timeWindowSeconds: Int
+    public var housekeepingEverySeconds: Int
+    public var limits: Limits
+
+    /// The folder relative paths are resolved against.
+    public var home: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+
+    enum CodingKeys: String, CodingKey {
+        case listen, admin, dataDirectory, tls, trust, signing, audit, engine, schema, timeWindowSeconds, housekeepingEverySeconds, limits
+    }
+
+    /// Loads and checks the configuration; `path` is usually `<home>/conf/directlink.json`.
+    public static func load(path: String) throws -> DaemonConfiguration {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ServerConfigurationError("cannot read \(url.path)")
+        }
+        var configuration: DaemonConfiguration
+        do {
+            configuration = try JSONDecoder().decode(DaemonConfiguration.self, from: data)
+        } catch {
+            throw ServerConfigurationError("\(url.path): \(error)")
+        }
+        configuration.home = url.deletingLastPathComponent().deletingLastPathComponent()
+        try configuration.check()
+        return configuration
+    }
+
+    /// Relationships between settings, checked at start-up.
+    public func check() throws {
+        _ = try limits.server.validated()
+        _ = try limits.xml.validated()
+        guard limits.xml.documentBytesMax <= limits.server.frameBytesMax else {
+            throw ServerConfigurationError("limits.xml.documentBytesMax must not exceed limits.server.frameBytesMax")
+        }
+        guard timeWindowSeconds > 0, housekeepingEverySeconds > 0 else {
+            throw ServerConfigurationError("timeWindowSeconds and housekeepingEverySeconds must be positive")
+        }
+        guard audit.checkpointEveryRecords > 0, audit.checkpointEverySeconds > 0 else {
+            throw ServerConfigurationError("audit checkpoint intervals must be positive")
+        }
+    }
+
+    /// `relative` resolved against `home` (absolute paths are kept).
+    public func path(_ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : home.appendingPathComponent(relative).path
+    }
+}

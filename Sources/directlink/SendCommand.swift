@@ -1,0 +1,107 @@
+import ArgumentParser
+import DirectLinkCrypto
+import DirectLinkGateway
+import DirectLinkMessage
+import DirectLinkServer
+import DirectLinkXML
+import Foundation
+import NIOPosix
+
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Sign a message, send it to a daemon, verify the bank's signed response and print it.",
+        discussion: """
+        Defaults send as corporation CORPA001's operator MAKER01 (Fixtures/pki/corpa-maker-ec) over the connection
+        certificate corpa-client to 127.0.0.1:8443. The Timestamp is set to now unless --keep-timestamp.
+        Exits 0 only for a verified response with RetCode 0000.
+        """
+    )
+
+    @Option(help: "host:port of the daemon.") var server: String = "127.0.0.1:8443"
+    @Flag(help: "Use HTTP/1.1 POST /directlink instead of the classic length-prefixed framing.") var http = false
+    @Option(help: "Signing key of the operator (PEM).") var key: String = ResourceLocator.path("Fixtures/pki/corpa-maker-ec.key")
+    @Option(help: "Signing certificate of the operator (PEM).") var cert: String = ResourceLocator.path("Fixtures/pki/corpa-maker-ec.pem")
+    @Option(help: "TLS client certificate (PEM).") var tlsCert: String = ResourceLocator.path("Fixtures/pki/corpa-client.pem")
+    @Option(help: "TLS client key (PEM).") var tlsKey: String = ResourceLocator.path("Fixtures/pki/corpa-client.key")
+    @Option(help: "CA bundle that must have issued the bank's TLS and signing certificates.") var trust: String = ResourceLocator.path("Fixtures/pki/ca-bundle.pem")
+    @Option(help: "CRLs for checking the bank's signing certificate.") var crl: [String] = [ResourceLocator.path("Fixtures/pki/crls.pem")]
+    @Flag(help: "Replace SerialNo with a fresh unique one.") var newSerial = false
+    @Flag(help: "Keep the file's Timestamp instead of setting it to now.") var keepTimestamp = false
+    @Flag(help: "Sign with the CMS (PKCS#7) binding instead of XML-DSig.") var cms = false
+    @Flag(help: "Send the file as it is, already signed.") var presigned = false
+    @Argument(help: "The message to send.") var file: String
+
+    func run() async throws {
+        let parts = server.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server takes host:port") }
+        var payload = try ResourceLocator.read(file)
+        if !presigned {
+            payload = try MessageTemplate.fill(payload, timestamp: keepTimestamp ? nil : Date(), serial: newSerial ? MessageTemplate.freshSerial() : nil)
+            let signer = try MessageSigner(keyPath: key, certificatePath: cert)
+            payload = cms ? try signer.signCMS(payload) : try signer.signXML(payload)
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let client = try await DirectLinkClient.connect(
+            host: String(parts[0]), port: port,
+            credentials: .init(certificatePath: tlsCert, privateKeyPath: tlsKey, trustedCAPath: trust),
+            framing: http ? .http : .classic, group: group)
+        let response = try await client.send(payload)
+        await client.close()
+        FileHandle.standardOutput.write(Data(response))
+        print()
+        let verifier = MessageVerifier(trust: try TrustStore(caBundlePath: trust, crlPaths: crl), schema: nil)
+        do {
+            let verified = try verifier.verify(response)
+            let code = verified.head.retCode ?? "?"
+            FileHandle.standardError.write(Data("bank signature OK (\(verified.signer.identity.subject)); RetCode \(code)\n".utf8))
+            if code != RetCode.ok.rawValue { throw ExitCode(2) }
+        } catch let rejection as MessageRejection {
+            FileHandle.standardError.write(Data("bank response NOT verified: \(rejection)\n".utf8))
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// Fills the volatile Head fields of a message template before signing.
+enum MessageTemplate {
+    static func fill(_ xml: [UInt8], timestamp: Date?, serial: String?) throws -> [UInt8] {
+        var text = try decode(xml)
+        if let timestamp {
+            text = replaceElement("Timestamp", in: text, with: Timestamps.format(timestamp))
+        }
+        if let serial {
+            text = replaceElement("SerialNo", in: text, with: serial)
+        }
+        return try encode(text, like: xml)
+    }
+
+    static func freshSerial() -> String {
+        let millis = Int(Date().timeIntervalSince1970 * 1000)
+        return "S\(millis)\(Int.random(in: 1000...9999))"
+    }
+
+    /// Replaces the text of the first `<name>…</name>`.
+    static func replaceElement(_ name: String, in text: String, with value: String) -> String {
+        guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else { return text }
+        return text.replacingCharacters(in: open.upperBound..<close.lowerBound, with: value)
+    }
+
+    /// Templates may be GBK; edit them as text and write them back in their own encoding.
+    static func decode(_ xml: [UInt8]) throws -> String {
+        let document = try XMLDocument.parse(xml)
+        guard let encoding = document.declaredEncoding, encoding.uppercased() != "UTF-8" else {
+            return String(decoding: xml, as: UTF8.self)
+        }
+        return String(decoding: try document.serialized(encoding: "UTF-8"), as: UTF8.self)
+            .replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"\(encoding)\"")
+    }
+
+    static func encode(_ text: String, like original: [UInt8]) throws -> [UInt8] {
+        let document = try XMLDocument.parse(original)
+        guard let encoding = document.declaredEncoding, encoding.uppercased() != "UTF-8" else { return Array(text.utf8) }
+        let utf8 = text.replacingOccurrences(of: "encoding=\"\(encoding)\"", with: "encoding=\"UTF-8\"")
+        let reparsed = try XMLDocument.parse(Array(utf8.utf8))
+        return try reparsed.serialized(encoding: encoding)
+    }
+}

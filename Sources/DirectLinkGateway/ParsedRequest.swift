@@ -45,7 +45,7 @@ enum ContentDiff {
         guard storedTxCode == txCode else { return "/Message/Head/TxCode" }
         guard stored != new else { return "/Message/Head/OperatorId" }
         guard let old = try? XMLDocument.parse(stored), let now = try? XMLDocument.parse(new) else { return "/Message/Body" }
-        return "/Message/Body" + (difference(old.root, now.root) ?? "")
+        return "/Message/Body" + (difference(old.root, now.root) ?? "/" + now.root.name)
     }
 
     /// Depth-first: the path (below Body) of the first element whose name, text or children differ.
@@ -54,6 +54,7 @@ enum ContentDiff {
         guard a.name == b.name else { return path }
         let (left, right) = (a.children, b.children)
         if left.isEmpty && right.isEmpty { return a.text == b.text ? nil : path }
+        if left.isEmpty != right.isEmpty { return path }
         for index in 0..<max(left.count, right.count) {
             guard index < left.count, index < right.count else {
                 return path + "/" + (index < right.count ? right[index].name : left[index].name)

@@ -35,7 +35,9 @@ public final class Daemon: Service, @unchecked Sendable {
         return registry
     }()
 
-    public init(configuration: DaemonConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// `engineConfiguration` replaces the one in `configuration.engine` (benchmarks raise the limits this way).
+    public init(configuration: DaemonConfiguration, logger: Logger, engineConfiguration: EngineConfiguration? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) throws {
         _ = Self.metricsRegistry
         self.configuration = configuration
         self.logger = logger
@@ -47,8 +49,8 @@ public final class Daemon: Service, @unchecked Sendable {
                                        certificatePath: configuration.path(configuration.signing.certificate))
         let dataDirectory = configuration.path(configuration.dataDirectory)
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let engineConfiguration = try EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
-        engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineConfiguration)
+        let engineSettings = try engineConfiguration ?? EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
+        engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineSettings)
         var settings = Gateway.Settings()
         settings.timeWindowSeconds = configuration.timeWindowSeconds
         let verifierHolder = verifier

@@ -1,0 +1,162 @@
+import ArgumentParser
+import DirectLinkCrypto
+import DirectLinkEngine
+import DirectLinkGateway
+import DirectLinkMessage
+import DirectLinkServer
+import Foundation
+import Histogram
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// End-to-end throughput of the daemon over real mutual TLS: durable intra-bank payments, signed before the timed
+/// phase, sent on N connections; a sample of responses is verified. Printed beside the crypto bound: OpenSSL's
+/// measured rate for one client-signature verify plus one bank response signature, times the machine's cores.
+struct BenchLoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "End-to-end daemon throughput and latency over mutual TLS, beside the crypto bound."
+    )
+
+    @Option(help: "host:port of a running daemon; by default a daemon is started in this process on a temp database.") var server: String?
+    @Option(help: "Concurrent connections.") var connections: Int = 64
+    @Option(help: "Messages in the timed phase.") var messages: Int = 20_000
+    @Option(help: "Operator key type signing the requests: rsa, ec or sm2.") var keyType: String = "ec"
+    @Option(help: "Bank signing key type of the in-process daemon: rsa or ec.") var bankKeyType: String = "ec"
+    @Flag(help: "Use HTTP/1.1 instead of the classic framing.") var http = false
+    @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
+
+    func run() async throws {
+        guard connections > 0, messages >= connections else { throw ValidationError("need messages >= connections > 0") }
+        let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+        let (host, port, stop) = try await target(logger: logger)
+        let requests = try signRequests()
+        print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType)")
+        let result = try await drive(requests, host: host, port: port)
+        await stop()
+        let bound = try cryptoBound()
+        let seconds = result.seconds
+        let rate = Double(messages) / seconds
+        print(String(format: "throughput  %.0f messages/s  (%.2f s)", rate, seconds))
+        print(String(format: "latency     p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms", result.p50, result.p99, result.p999))
+        print(String(format: "crypto bound %.0f messages/s (%d cores × 1/(1/verify %.0f + 1/sign %.0f))  ratio %.0f%%",
+                     bound.rate, bound.cores, bound.verify, bound.sign, 100 * rate / bound.rate))
+        print("verified sample: \(result.verified) responses, all RetCode 0000 with a valid bank signature")
+    }
+
+    /// The daemon to load: the given one, or a fresh in-process daemon with limits raised so that every rule is
+    /// still evaluated but none refuses.
+    private func target(logger: Logger) async throws -> (String, Int, @Sendable () async -> Void) {
+        if let server {
+            let parts = server.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server takes host:port") }
+            return (String(parts[0]), port, {})
+        }
+        var configuration = try DaemonConfiguration.load(path: ResourceLocator.path("conf/directlink.json"))
+        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-bench-\(UUID().uuidString)").path
+        configuration.listen.port = 0
+        configuration.admin.port = 0
+        configuration.limits.server.connectionsPerCorpMax = max(configuration.limits.server.connectionsPerCorpMax, connections)
+        if bankKeyType == "ec" {
+            configuration.signing.certificate = "\(pki)/bank-signing-ec.pem"
+            configuration.signing.privateKey = "\(pki)/bank-signing-ec.key"
+        }
+        var engine = try EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
+        engine.limits = engine.limits.map { rule in
+            var raised = rule
+            raised.max = Int64.max / 4
+            return raised
+        }
+        let daemon = try Daemon(configuration: configuration, logger: logger, engineConfiguration: engine)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon)], logger: logger))
+        let task = Task { try await group.run() }
+        guard let ports = await daemon.waitUntilStarted() else { throw CLIError("the daemon did not start") }
+        let directory = configuration.dataDirectory
+        return ("127.0.0.1", ports.listen, {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            try? FileManager.default.removeItem(atPath: directory)
+        })
+    }
+
+    private func signRequests() throws -> [[UInt8]] {
+        let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(keyType).key", certificatePath: "\(pki)/corpa-maker-\(keyType).pem")
+        let template = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Message xmlns="urn:directlink:1"><Head><TxCode>PAY.SINGLE</TxCode><CorpId>CORPA001</CorpId><OperatorId>MAKER01</OperatorId>\
+        <SerialNo>SERIAL</SerialNo><Timestamp>TIME</Timestamp></Head><Body><SinglePayment><DebitAccount>6229000100000001</DebitAccount>\
+        <CreditAccount>6229000100000002</CreditAccount><CreditName>华东精密机械有限公司 一般户</CreditName><Amount>1.00</Amount>\
+        <Currency>CNY</Currency><Purpose>bench</Purpose></SinglePayment></Body></Message>
+        """
+        let now = Timestamps.format(Date())
+        let run = UUID().uuidString.prefix(8)
+        return try (0..<messages).map { index in
+            let xml = template.replacingOccurrences(of: "SERIAL", with: "B\(run)\(index)").replacingOccurrences(of: "TIME", with: now)
+            return try signer.signXML(Array(xml.utf8))
+        }
+    }
+
+    private struct Outcome {
+        var seconds: Double
+        var p50: Double
+        var p99: Double
+        var p999: Double
+        var verified: Int
+    }
+
+    private func drive(_ requests: [[UInt8]], host: String, port: Int) async throws -> Outcome {
+        let credentials = DirectLinkClient.Credentials(certificatePath: "\(pki)/corpa-client.pem", privateKeyPath: "\(pki)/corpa-client.key", trustedCAPath: "\(pki)/ca-bundle.pem")
+        var clients: [DirectLinkClient] = []
+        for _ in 0..<connections {
+            clients.append(try await DirectLinkClient.connect(host: host, port: port, credentials: credentials, framing: http ? .http : .classic, group: MultiThreadedEventLoopGroup.singleton))
+        }
+        let verifier = MessageVerifier(trust: try TrustStore(caBundlePath: "\(pki)/ca-bundle.pem", crlPaths: ["\(pki)/crls.pem"]), schema: nil)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let perConnection = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
+            for (index, client) in clients.enumerated() {
+                let share = stride(from: index, to: requests.count, by: connections).map { requests[$0] }
+                group.addTask {
+                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
+                    var verified = 0
+                    for (position, request) in share.enumerated() {
+                        let sent = clock.now
+                        let response = try await client.send(request)
+                        let elapsed = clock.now - sent
+                        _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+                        if position % 50 == 0 {
+                            let message = try verifier.verify(response)
+                            guard message.head.retCode == RetCode.ok.rawValue else {
+                                throw CLIError("response RetCode \(message.head.retCode ?? "?") for \(message.head.serialNo)")
+                            }
+                            verified += 1
+                        }
+                    }
+                    return (histogram, verified)
+                }
+            }
+            var all: [(Histogram<UInt64>, Int)] = []
+            for try await part in group { all.append(part) }
+            return all
+        }
+        let elapsed = clock.now - start
+        for client in clients { await client.close() }
+        var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000)
+        for (histogram, _) in perConnection { merged.add(histogram) }
+        let millis = { (p: Double) in Double(merged.valueAtPercentile(p)) / 1000 }
+        return Outcome(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                       p50: millis(50), p99: millis(99), p999: millis(99.9), verified: perConnection.map(\.1).reduce(0, +))
+    }
+
+    private func cryptoBound() throws -> (rate: Double, cores: Int, verify: Double, sign: Double) {
+        let client = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(keyType).key", certificatePath: "\(pki)/corpa-maker-\(keyType).pem")
+        let bankName = bankKeyType == "ec" ? "bank-signing-ec" : "bank-signing"
+        let bank = try MessageSigner(keyPath: "\(pki)/\(bankName).key", certificatePath: "\(pki)/\(bankName).pem")
+        let verify = try RawCryptoBench.verifyRate(certificate: client.certificate, key: client.key,
+                                                   algorithm: try SignatureProfile.methods(for: client.key.keyType).algorithm, seconds: 1)
+        let sign = try RawCryptoBench.signRate(key: bank.key, algorithm: try SignatureProfile.methods(for: bank.key.keyType).algorithm, seconds: 1)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return (Double(cores) / (1 / verify + 1 / sign), cores, verify, sign)
+    }
+}

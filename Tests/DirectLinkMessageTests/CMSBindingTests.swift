@@ -115,3 +115,68 @@ import Testing
         #expect(try rejection(of: try text.replacingExactly(value, with: spaced)).code == .signatureValueFormat)
     }
 }
+
+/// Chain material a sender may or may not include, and one verifier shared by many threads.
+@Suite struct ChainMaterialAndConcurrencyTests {
+    @Test func cmsWithoutCertificatesIsMalformed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let der = try CMSBindingTests.opensslCMS(CMSBindingTests.signer("corpa-maker-ec") + ["-nodetach", "-nocerts"], in: directory)
+        #expect(try rejection(of: der).code == .cmsMalformed)
+    }
+
+    @Test func cmsWithoutSignedAttributesAndWithTheIntermediateIsAccepted() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let der = try CMSBindingTests.opensslCMS(CMSBindingTests.signer("corpa-maker-rsa")
+            + ["-nodetach", "-noattr", "-certfile", Fixture.pki("intermediate-ca.pem")], in: directory)
+        #expect(try Fixture.verifier().verify(der).signer.leaf.subjectAttribute("CN") == "MAKER01")
+    }
+
+    @Test func keyInfoWithFourCertificatesIncludingTheRootIsAccepted() throws {
+        let text = String(decoding: try Fixture.signed(by: "corpa-maker-ec"), as: UTF8.self)
+        let leaf = try text.firstElement("ds:X509Certificate")
+        func element(_ name: String) throws -> String {
+            "<ds:X509Certificate>\(Base64.encode(try Fixture.certificate(name).der))</ds:X509Certificate>"
+        }
+        let crafted = try text.replacingExactly(leaf, with: leaf + element("intermediate-ca") + element("root-ca") + element("intermediate-ca"))
+        #expect(try Fixture.verifier().verify(crafted.bytes).signer.chain.count == 3)
+    }
+
+    @Test func oneVerifierServesManyConcurrentMessages() async throws {
+        let verifier = try Fixture.verifier()
+        var good: [[UInt8]] = []
+        var tampered: [[UInt8]] = []
+        for key in Fixture.makerKeys {
+            let signed = try Fixture.signed(by: key)
+            good.append(signed)
+            good.append(try Fixture.signer(key == "corpa-maker-sm2" ? "corpa-maker-ec" : key).signCMS(try Fixture.message("single-payment.xml")))
+            tampered.append(Array(try String(decoding: signed, as: UTF8.self)
+                .replacingExactly("<Amount>12500.00</Amount>", with: "<Amount>92500.00</Amount>").utf8))
+        }
+        let messages = good, attacks = tampered
+        let outcomes = await withTaskGroup(of: (Bool, RetCode?).self) { group in
+            for round in 0..<40 {
+                let isAttack = round % 4 == 3
+                let bytes = isAttack ? attacks[round % attacks.count] : messages[round % messages.count]
+                group.addTask {
+                    do {
+                        _ = try verifier.verify(bytes)
+                        return (isAttack, nil)
+                    } catch let rejection as MessageRejection {
+                        return (isAttack, rejection.code)
+                    } catch {
+                        return (isAttack, .internalError)
+                    }
+                }
+            }
+            var results: [(Bool, RetCode?)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        #expect(outcomes.count == 40)
+        for (isAttack, code) in outcomes {
+            #expect(code == (isAttack ? .digestMismatch : nil))
+        }
+    }
+}

@@ -112,6 +112,25 @@ import Testing
         #expect(try rejection(of: tampered).code == .digestMismatch)
     }
 
+    /// The profile is about names, not prefixes: a Signature in the default namespace is the same signature.
+    @Test func signatureWithoutPrefixVerifiesInBothImplementations() throws {
+        try Tool.require(Tool.xmlsec1)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let text = String(decoding: try Fixture.signed(by: "corpa-maker-ec"), as: UTF8.self)
+        let signature = try text.firstElement("ds:Signature")
+        let unprefixed = signature
+            .replacingOccurrences(of: "xmlns:ds=", with: "xmlns=")
+            .replacingOccurrences(of: "<ds:", with: "<")
+            .replacingOccurrences(of: "</ds:", with: "</")
+        let resigned = try Resigner.resign(try text.replacingExactly(signature, with: unprefixed), with: "corpa-maker-ec")
+        #expect(!String(decoding: resigned, as: UTF8.self).contains("ds:"))
+        #expect(try Fixture.verifier().verify(resigned).head.txCode == "PAY.SINGLE")
+        let file = try directory.write("unprefixed.xml", resigned)
+        let result = try Tool.run(Tool.xmlsec1, ["--verify", "--trusted-pem", Self.trustedRoot, "--untrusted-pem", Self.intermediate, file], in: directory)
+        #expect(result.status == 0, "xmlsec1 --verify: \(result.error)")
+    }
+
     // MARK: SM2 against the openssl CLI
 
     static let sm2ID = "distid:1234567812345678"

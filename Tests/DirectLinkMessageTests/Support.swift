@@ -266,8 +266,10 @@ enum Tool {
     static func run(_ executable: String, _ arguments: [String], in directory: TemporaryDirectory) throws -> ToolResult {
         let name = UUID().uuidString
         let outPath = directory.path("\(name).out"), errPath = directory.path("\(name).err")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        guard FileManager.default.createFile(atPath: outPath, contents: nil),
+              FileManager.default.createFile(atPath: errPath, contents: nil) else {
+            throw TestFailure("cannot create output files in \(directory.url.path)")
+        }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = Process()

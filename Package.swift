@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "DirectLinkXMLTests", dependencies: ["DirectLinkXML"]),
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
+        .testTarget(name: "DirectLinkGatewayTests", dependencies: ["DirectLinkGateway"]),
         .testTarget(name: "DirectLinkServerTests", dependencies: ["DirectLinkServer"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),

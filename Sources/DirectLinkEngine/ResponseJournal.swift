@@ -45,9 +45,10 @@ extension TransactionEngine {
     }
 
     /// Stores `response` unless one is already stored for the serial; returns the one that is stored (the first
-    /// writer wins, so two concurrent identical requests answer with the same bytes). Durable on return.
+    /// writer wins, so two concurrent identical requests answer with the same bytes). Durable on return: the write
+    /// shares the engine's group commit, so many responses cost one fsync.
     public func storeResponse(_ response: StoredResponse) async throws -> StoredResponse {
-        try await pool.write { db in
+        try await writer.perform { _, db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO response_journal (corporation, serial, tx_code, content_digest, request_body, response)
                 VALUES (?, ?, ?, ?, ?, ?)

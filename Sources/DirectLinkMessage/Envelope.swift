@@ -1,3 +1,4 @@
+import Foundation
 import DirectLinkXML
 
 /// The fields of `<Head>`. Response-only fields are nil in requests.
@@ -102,7 +103,8 @@ enum Envelope {
             guard let element = head.child(name, in: Namespace.directLink) else {
                 throw MessageRejection(.envelopeStructure, "Head has no \(name)", path: head.path)
             }
-            return element.text
+            // The schema collapses white space around these tokens; read them the way it checked them.
+            return element.text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         return MessageHead(
             txCode: try field("TxCode"),
@@ -110,7 +112,7 @@ enum Envelope {
             operatorId: try field("OperatorId"),
             serialNo: try field("SerialNo"),
             timestamp: try field("Timestamp"),
-            retCode: head.child("RetCode", in: Namespace.directLink)?.text
+            retCode: head.child("RetCode", in: Namespace.directLink)?.text.trimmingCharacters(in: .whitespacesAndNewlines)
         )
     }
 

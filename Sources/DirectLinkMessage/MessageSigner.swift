@@ -9,7 +9,16 @@ public struct MessageSigner: Sendable {
     /// Intermediates placed after the signer's certificate in KeyInfo.
     public let intermediates: [Certificate]
 
-    public init(key: PrivateKey, certificate: Certificate, intermediates: [Certificate] = []) {
+    /// Refuses a key that does not belong to the certificate: otherwise every signature would fail to verify and a
+    /// misconfigured bank signer would send responses nobody can check.
+    public init(key: PrivateKey, certificate: Certificate, intermediates: [Certificate] = []) throws {
+        let methods = try SignatureProfile.methods(for: key.keyType)
+        let probe = Array("DirectLink key/certificate pairing probe".utf8)
+        do {
+            try certificate.verify(signature: try key.sign(probe, algorithm: methods.algorithm), over: probe, algorithm: methods.algorithm)
+        } catch {
+            throw MessageRejection(.keyAlgorithmMismatch, "the private key does not belong to certificate \(certificate.subject)")
+        }
         self.key = key
         self.certificate = certificate
         self.intermediates = intermediates
@@ -22,7 +31,7 @@ public struct MessageSigner: Sendable {
         guard let leaf = certificates.first else {
             throw MessageRejection(.certificateMalformed, "\(certificatePath) holds no certificate")
         }
-        self.init(key: key, certificate: leaf, intermediates: Array(certificates.dropFirst()))
+        try self.init(key: key, certificate: leaf, intermediates: Array(certificates.dropFirst()))
     }
 
     /// Parses `xml` with the hardened parser, appends an enveloped `ds:Signature` as the last child of `Message`

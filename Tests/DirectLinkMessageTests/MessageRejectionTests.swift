@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func untrustedSignerWithItsOwnRootInKeyInfoIsRejected() throws {
-        let signer = MessageSigner(key: try Fixture.key("untrusted"), certificate: try Fixture.certificate("untrusted"),
+        let signer = try MessageSigner(key: try Fixture.key("untrusted"), certificate: try Fixture.certificate("untrusted"),
                                    intermediates: [try Fixture.certificate("untrusted-ca")])
         let signed = try signer.signXML(try Fixture.message("single-payment.xml"))
         #expect(try rejection(of: signed).code == .certificateUntrusted)

@@ -216,9 +216,12 @@ public final class Gateway: Sendable {
         return text
     }
 
+    /// 16 hex digits, random: ties the response, the log line and the audit record together.
     static func correlationId() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let value = UInt64.random(in: .min ... .max, using: &generator)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 

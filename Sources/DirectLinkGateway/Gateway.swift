@@ -201,8 +201,16 @@ public final class Gateway: Sendable {
         let txCode = echo.txCode ?? "UNKNOWN"
         Counter(label: "directlink_requests_total", dimensions: [("tx_code", txCode), ("ret_code", status.retCode.rawValue)]).increment()
         Timer(label: "directlink_request_duration", dimensions: [("tx_code", txCode)]).recordNanoseconds(nanoseconds)
-        if status.retCode.rawValue.hasPrefix("3") || status.retCode.rawValue.hasPrefix("4") {
-            Counter(label: "directlink_signature_rejections_total", dimensions: [("ret_code", status.retCode.rawValue)]).increment()
+        let code = status.retCode.rawValue
+        if code.hasPrefix("3") || code.hasPrefix("4") {
+            Counter(label: "directlink_signature_rejections_total", dimensions: [("ret_code", code)]).increment()
+        }
+        if status.retCode == .limitExceeded {
+            // Rule ids come from configuration, so the label set is bounded.
+            Counter(label: "directlink_limit_rejections_total", dimensions: [("rule", status.ruleId ?? "-")]).increment()
+        }
+        if txCode.hasPrefix("APR.") || code.hasPrefix("75") {
+            Counter(label: "directlink_approval_outcomes_total", dimensions: [("tx_code", txCode), ("ret_code", code)]).increment()
         }
         logger.info("message", metadata: [
             "corp": "\(echo.corpId ?? "-")", "serial": "\(echo.serialNo ?? "-")", "tx": "\(txCode)",

@@ -50,7 +50,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Engine: pure ledger logic (imports nothing of ours, no GRDB) and the GRDB-backed engine.
         .target(name: "DirectLinkLedger"),
@@ -64,7 +65,8 @@ let package = Package(
                 "DirectLinkMessage", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkCrypto", "DirectLinkXML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "directlink",

@@ -1,4 +1,3 @@
-import Foundation
 import DirectLinkXML
 
 /// The fields of `<Head>`. Response-only fields are nil in requests.
@@ -104,7 +103,7 @@ enum Envelope {
                 throw MessageRejection(.envelopeStructure, "Head has no \(name)", path: head.path)
             }
             // The schema collapses white space around these tokens; read them the way it checked them.
-            return element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return element.text.trimmingXMLWhitespace
         }
         return MessageHead(
             txCode: try field("TxCode"),
@@ -112,7 +111,7 @@ enum Envelope {
             operatorId: try field("OperatorId"),
             serialNo: try field("SerialNo"),
             timestamp: try field("Timestamp"),
-            retCode: head.child("RetCode", in: Namespace.directLink)?.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            retCode: head.child("RetCode", in: Namespace.directLink)?.text.trimmingXMLWhitespace
         )
     }
 
@@ -126,5 +125,17 @@ enum Envelope {
         guard transaction.namespaceURI == Namespace.directLink, allowed.contains(transaction.name) else {
             throw MessageRejection(.bodyMismatch, "TxCode \(head.txCode) needs Body/\(allowed.sorted().joined(separator: " or ")), found \(transaction.name)", path: transaction.path)
         }
+    }
+}
+
+extension String {
+    /// Without leading and trailing XML white space (space, tab, CR, LF), as the schema's whiteSpace="collapse" reads it.
+    var trimmingXMLWhitespace: String {
+        let bytes = utf8
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return "" }
+        guard let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        if first == bytes.startIndex && last == bytes.index(before: bytes.endIndex) { return self }
+        return String(self[first...last])
     }
 }

@@ -13,6 +13,7 @@ struct DirectLinkCommand: AsyncParsableCommand {
     /// The one list of subcommands; each file adds its own type here.
     static let allSubcommands: [any ParsableCommand.Type] = [
         VersionCommand.self,
+        EngineBenchGroupCommand.self, EngineLoadCommand.self,
     ]
 }
 

@@ -14,7 +14,12 @@ public enum EngineBenchmark {
         public var transfers: Int
         public var engineSeconds: Double
         public var rawSeconds: Double
+        /// The engine's own rows (payment, events, postings) into its own schema, without its logic.
+        public var sameRowsSeconds: Double
         public var engineTransfersPerSecond: Double { Double(transfers) / engineSeconds }
+        public var sameRowsTransfersPerSecond: Double { Double(transfers) / sameRowsSeconds }
+        /// How many times slower the engine is than SQLite inserting the same rows.
+        public var slowdownSameRows: Double { sameRowsTransfersPerSecond / engineTransfersPerSecond }
         public var rawRowsPerSecond: Double { Double(transfers * rowsPerTransfer) / rawSeconds }
         /// Raw rows per second divided by rows per transfer: the transfer rate if the engine cost nothing but its inserts.
         public var rawTransfersPerSecond: Double { rawRowsPerSecond / Double(rowsPerTransfer) }
@@ -26,7 +31,8 @@ public enum EngineBenchmark {
     public static func run(directory: URL, transfers: Int, batchSize: Int) async throws -> Figures {
         let enginePath = directory.appendingPathComponent("bench-engine-\(batchSize).sqlite").path
         let rawPath = directory.appendingPathComponent("bench-raw-\(batchSize).sqlite").path
-        for path in [enginePath, rawPath] {
+        let sameRowsPath = directory.appendingPathComponent("bench-same-rows-\(batchSize).sqlite").path
+        for path in [enginePath, rawPath, sameRowsPath] {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let clock = ManualClock(BusinessDate(year: 2026, month: 11, day: 25)!, hour: 10)
@@ -49,6 +55,8 @@ public enum EngineBenchmark {
         engine.close()
         guard problems.isEmpty else { throw BaselineError("invariants broken after the benchmark: \(problems)") }
         let rawSeconds = try RawInsertBaseline.run(path: rawPath, rows: transfers * rowsPerTransfer, rowsPerCommit: batchSize * rowsPerTransfer)
-        return Figures(batchSize: batchSize, transfers: transfers, engineSeconds: engineSeconds, rawSeconds: rawSeconds)
+        let sameRowsSeconds = try RawInsertBaseline.runEngineRows(path: sameRowsPath, transfers: transfers, transfersPerCommit: batchSize)
+        return Figures(batchSize: batchSize, transfers: transfers, engineSeconds: engineSeconds, rawSeconds: rawSeconds,
+                       sameRowsSeconds: sameRowsSeconds)
     }
 }

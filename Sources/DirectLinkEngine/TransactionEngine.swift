@@ -84,6 +84,22 @@ public final class TransactionEngine: Sendable {
         try await writer.perform { state, db in try state.cancel(command, db) }
     }
 
+    /// Replaces a corporation's approval rules (its admin only: a role granting `ADMIN.RULES`).
+    /// Refused with `requestInvalid` when a level needs more approvers than hold its role.
+    public func defineApprovalRules(_ command: DefineApprovalRulesCommand) async throws -> EngineError? {
+        try await writer.perform { state, db in try state.defineApprovalRules(command, db) }
+    }
+
+    /// The approval rules in force for a corporation.
+    public func approvalRules(corporation: String) async throws -> [ApprovalRule] {
+        try await read { db in
+            guard let json = try String.fetchOne(db, sql: "SELECT rules_json FROM approval_rules WHERE corporation = ?", arguments: [corporation]) else {
+                return []
+            }
+            return try JSONDecoder().decode([ApprovalRule].self, from: Data(json.utf8))
+        }
+    }
+
     /// A dry run: the checks a submission would make, without holding or consuming anything.
     public func preValidate(_ order: PaymentOrder) async throws -> PreValidation {
         try await writer.perform { state, db in try state.preValidate(order, db) }

@@ -151,7 +151,8 @@ struct SeededGenerator: RandomNumberGenerator {
         let view = try await fixture.engine.paymentStatus(corporation: "CORPB001", reference: .bankReference(reference))
         let result = try await fixture.engine.decide(ApprovalCommand(
             corporation: "CORPB001", operatorId: member, serial: fixture.nextSerial(), payment: .bankReference(reference),
-            decision: reject ? .reject : .approve, orderDigest: view.orderDigest, messageDigest: "m", certificateFingerprint: "fp"))
+            decision: reject ? .reject : .approve, orderDigest: view.orderDigest, messageDigest: "m",
+            certificateFingerprint: fixture.fingerprint(of: member, corporation: "CORPB001")))
         if approvers.contains(member) {
             #expect(result.error?.code == .approverAlreadyActed)
         } else if reject {

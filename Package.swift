@@ -57,7 +57,12 @@ let package = Package(
         .target(name: "DirectLinkLedger"),
         .target(
             name: "DirectLinkEngine",
-            dependencies: ["DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "DirectLinkLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // GRDB's own SQLite module (not a second one): only RawInsertBaseline.swift imports it.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "DirectLinkGateway",

@@ -134,6 +134,22 @@ public struct CancelCommand: Sendable, Hashable {
     }
 }
 
+/// 企业管理人自管模式: a corporation admin replaces the corporation's approval rules. Rules are
+/// tried in order; the first matching rule decides. Takes effect for payments submitted after it.
+public struct DefineApprovalRulesCommand: Sendable, Hashable {
+    public var corporation: String
+    public var operatorId: String
+    public var serial: String
+    public var rules: [ApprovalRule]
+
+    public init(corporation: String, operatorId: String, serial: String, rules: [ApprovalRule]) {
+        self.corporation = corporation
+        self.operatorId = operatorId
+        self.serial = serial
+        self.rules = rules
+    }
+}
+
 public enum PaymentReference: Sendable, Hashable {
     case bankReference(String)
     case serial(String)

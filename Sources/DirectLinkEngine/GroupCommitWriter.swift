@@ -102,6 +102,10 @@ final class GroupCommitWriter: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !closed { condition.wait() }
             if queue.isEmpty && closed {
+                condition.unlock()
+                // Finalize the writer's prepared statements on the connection's own queue, before it closes.
+                try? pool.writeWithoutTransaction { _ in state.discardCaches() }
+                condition.lock()
                 finished = true
                 condition.broadcast()
                 condition.unlock()

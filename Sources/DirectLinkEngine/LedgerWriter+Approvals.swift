@@ -1,4 +1,5 @@
 import DirectLinkLedger
+import Foundation
 import GRDB
 
 extension LedgerWriter {
@@ -18,6 +19,9 @@ extension LedgerWriter {
             if let profile = corporation.operators[command.operatorId] {
                 if profile.status != .active {
                     refusal = EngineError(.operatorNotActive, "operator \(command.operatorId) is \(profile.status.rawValue)")
+                } else if !profile.certificateFingerprints.isEmpty,
+                          !profile.certificateFingerprints.contains(command.certificateFingerprint.lowercased()) {
+                    refusal = EngineError(.permissionDenied, "the signing certificate is not bound to operator \(command.operatorId): bind its SHA-256 fingerprint first")
                 }
             } else {
                 refusal = EngineError(.operatorUnknown, "operator \(command.operatorId) is not registered for \(command.corporation)")
@@ -131,7 +135,7 @@ extension LedgerWriter {
 
     /// Idempotency for approve/reject/cancel: a serial used by a payment is a conflict; a serial
     /// used by an instruction with the same content reports the target payment again.
-    private func instructionPreamble(corporation: String, serial: String, kind: String, content: String,
+    func instructionPreamble(corporation: String, serial: String, kind: String, content: String,
                                      payment: PaymentReference, _ db: Database) throws -> CommandResult? {
         if let refusal = serialShapeError(serial) { return refused(serial, refusal) }
         if try fetchPayment(corporation: corporation, serial: serial, db) != nil {
@@ -145,7 +149,8 @@ extension LedgerWriter {
             return refused(serial, EngineError(.serialConflict, "serial \(serial) was used by a \(storedKind) command", field: "transactionType"))
         }
         if storedContent != content {
-            let field = storedContent.split(separator: "|").dropFirst().first == content.split(separator: "|").dropFirst().first
+            let field = kind == "RULES" ? "rules"
+                : storedContent.split(separator: "|").dropFirst().first == content.split(separator: "|").dropFirst().first
                 ? "orderDigest" : "payment"
             return refused(serial, EngineError(.serialConflict, "serial \(serial) was used for a different \(field)", field: field))
         }
@@ -154,7 +159,7 @@ extension LedgerWriter {
         return try instructionResult(serial: serial, target: target, error: error, replayed: true, db)
     }
 
-    private func recordInstruction(corporation: String, serial: String, kind: String, operatorId: String, paymentId: Int64?,
+    func recordInstruction(corporation: String, serial: String, kind: String, operatorId: String, paymentId: Int64?,
                                    content: String, orderDigest: String?, messageDigest: String?, fingerprint: String?,
                                    error: EngineError?, _ db: Database) throws {
         try execute("""
@@ -176,6 +181,62 @@ extension LedgerWriter {
         result.serial = serial
         result.error = error ?? target.error
         return result
+    }
+
+    // MARK: Admin-defined rules
+
+    /// Checks: serial shape (1), serial conflict (10), corporation (20), operator (21, 22),
+    /// permission `ADMIN.RULES` (23), rules feasible (1). Returns nil when the rules are in force.
+    func defineApprovalRules(_ command: DefineApprovalRulesCommand, _ db: Database) throws -> EngineError? {
+        // Sorted keys: the content must encode identically every time for the serial comparison.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(command.rules), as: UTF8.self)
+        let content = "RULES|" + json
+        if let early = try instructionPreamble(corporation: command.corporation, serial: command.serial, kind: "RULES",
+                                               content: content, payment: .serial(""), db) {
+            guard early.replayed else { return early.error }
+            // A resend of the same rules: the original outcome.
+            let code = try Int.fetchOne(db, sql: "SELECT error_code FROM instructions WHERE corporation = ? AND serial = ?",
+                                        arguments: [command.corporation, command.serial])
+            return code.flatMap(EngineErrorCode.init(rawValue:)).map { EngineError($0, early.error?.reason ?? "refused") }
+        }
+        var refusal: EngineError?
+        if let corporation = corporations[command.corporation] {
+            if case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "ADMIN.RULES", account: "*") {
+                refusal = denied
+            } else {
+                refusal = rulesError(command.rules, corporation)
+            }
+        } else {
+            refusal = EngineError(.corporationUnknown, "corporation \(command.corporation) is not a customer")
+        }
+        if refusal == nil {
+            try execute("INSERT OR REPLACE INTO approval_rules (corporation, rules_json) VALUES (?, ?)", [command.corporation, json], db)
+            approvalRules[command.corporation] = command.rules
+        }
+        try recordInstruction(corporation: command.corporation, serial: command.serial, kind: "RULES", operatorId: command.operatorId,
+                              paymentId: nil, content: content, orderDigest: nil, messageDigest: nil, fingerprint: nil, error: refusal, db)
+        return refusal
+    }
+
+    private func rulesError(_ rules: [ApprovalRule], _ corporation: CorporationProfile) -> EngineError? {
+        guard rules.count <= 100, Set(rules.map(\.id)).count == rules.count else {
+            return EngineError(.requestInvalid, "at most 100 rules, each with its own id", field: "rules")
+        }
+        for rule in rules {
+            guard !rule.levels.isEmpty, rule.levels.count <= 10 else {
+                return EngineError(.requestInvalid, "rule \(rule.id) needs 1 to 10 levels", field: "rules")
+            }
+            for level in rule.levels {
+                let holders = corporation.operators.values.filter { $0.status == .active && $0.roles.contains(level.role) }.count
+                guard level.required >= 1, level.required <= holders else {
+                    return EngineError(.requestInvalid, "rule \(rule.id) needs \(level.required) of role \(level.role), which \(holders) active operators hold",
+                                       field: "rules")
+                }
+            }
+        }
+        return nil
     }
 
     // MARK: Pre-validation

@@ -134,7 +134,7 @@ extension LedgerWriter {
         let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
                                    operatorId: batch.operatorId, transactionType: batch.transactionType, amount: total)
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, on: today, usage: { usage($0, db) }) {
+        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let consumed): consumptions = consumed
         }

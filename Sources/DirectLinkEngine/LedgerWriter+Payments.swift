@@ -26,14 +26,14 @@ extension LedgerWriter {
 
     func submit(_ order: PaymentOrder, _ db: Database) throws -> CommandResult {
         if let refusal = serialShapeError(order.serial) { return refused(order.serial, refusal) }
-        if let existing = try fetchPayment(corporation: order.corporation, serial: order.serial, db) {
+        if let owner = try serialOwner(corporation: order.corporation, serial: order.serial, db) {
+            guard owner > 0, let existing = try fetchPayment(id: owner, db) else {
+                return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used by another command", field: "transactionType"))
+            }
             if let field = differingField(existing, order) {
                 return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used with a different \(field)", field: field))
             }
             return try result(for: existing, replayed: true, db)
-        }
-        if try instructionKind(corporation: order.corporation, serial: order.serial, db) != nil {
-            return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used by another command", field: "transactionType"))
         }
         var record = PaymentRecord(
             corporation: order.corporation, serial: order.serial, kind: .single, transactionType: order.transactionType,
@@ -150,7 +150,7 @@ extension LedgerWriter {
             evaluation.headroom = limitBook.headroom(for: subject, on: today) { usage($0, db) }
         }
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, on: today, usage: { usage($0, db) }) {
+        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
         case .failure(let refusal):
             evaluation.error = refusal
             return evaluation

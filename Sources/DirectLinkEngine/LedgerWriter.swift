@@ -27,7 +27,41 @@ final class LedgerWriter {
     private var dirtyAccounts: Set<String> = []
     private var dirtyUsage: Set<String> = []
     private var cachesValid = false
-    private var statements: [String: Statement] = [:]
+    /// Prepared once per connection, keyed by the address of the SQL literal (hashing the SQL
+    /// text itself on every call showed up in profiles).
+    private var statements: [UInt: Statement] = [:]
+    private var hot: HotStatements?
+    /// Limit usage keys of every rule for `today`, recomputed when the date changes.
+    private var limitKeysDate: BusinessDate?
+    private(set) var limitKeysToday: [String?] = []
+    private(set) var todayText = ""
+
+    struct HotStatements {
+        let serialOwner: HotStatement
+        let insertPayment: HotStatement
+        let insertEvent: HotStatement
+        let insertPosting: HotStatement
+
+        init(_ db: Database) throws {
+            serialOwner = try HotStatement("""
+                SELECT id FROM payments WHERE corporation = ?1 AND serial = ?2
+                UNION ALL SELECT -1 FROM instructions WHERE corporation = ?1 AND serial = ?2
+                """, db)
+            insertPayment = try HotStatement(PaymentRecord.insertSQL, db)
+            insertEvent = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)", db)
+            insertPosting = try HotStatement("""
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
+                VALUES (?,?,?,?,?,?,?,?)
+                """, db)
+        }
+    }
+
+    func hotStatements(_ db: Database) throws -> HotStatements {
+        if let hot { return hot }
+        let made = try HotStatements(db)
+        hot = made
+        return made
+    }
 
     /// Set per command: the instant and Shanghai business date every check in it uses.
     private(set) var now: Int64 = 0
@@ -51,12 +85,19 @@ final class LedgerWriter {
     func begin(_ db: Database) throws {
         now = clock.nowEpochSeconds()
         today = BusinessDate(epochSeconds: now)
+        if limitKeysDate != today {
+            limitKeysDate = today
+            limitKeysToday = limitBook.usageKeys(on: today)
+            todayText = today.description
+        }
         if !cachesValid { try reload(db) }
     }
 
+    /// Forgets every cache and prepared statement (after a rollback, and before the connection closes).
     func discardCaches() {
         cachesValid = false
         statements.removeAll()
+        hot = nil
     }
 
     private func reload(_ db: Database) throws {
@@ -86,14 +127,15 @@ final class LedgerWriter {
         cachesValid = true
     }
 
-    func statement(_ sql: String, _ db: Database) throws -> Statement {
-        if let cached = statements[sql] { return cached }
-        let made = try db.makeStatement(sql: sql)
-        statements[sql] = made
+    func statement(_ sql: StaticString, _ db: Database) throws -> Statement {
+        let key = UInt(bitPattern: sql.utf8Start)
+        if let cached = statements[key] { return cached }
+        let made = try db.makeStatement(sql: sql.description)
+        statements[key] = made
         return made
     }
 
-    func execute(_ sql: String, _ arguments: StatementArguments, _ db: Database) throws {
+    func execute(_ sql: StaticString, _ arguments: StatementArguments, _ db: Database) throws {
         let prepared = try statement(sql, db)
         prepared.setUncheckedArguments(arguments)
         try prepared.execute()
@@ -111,11 +153,11 @@ final class LedgerWriter {
             precondition(state.isWithinOverdraft, "a debit was applied without canCommit or an existing hold")
             accounts[posting.account] = state
             dirtyAccounts.insert(posting.account)
-            try execute("""
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (?,?,?,?,?,?,?,?)
-                """, [paymentId, posting.account, posting.amountMinor, posting.currency.code, today.description, now,
-                      index < counterparties.count ? counterparties[index] : nil, memo], db)
+            let insert = try hotStatements(db).insertPosting
+            insert.bind(1, paymentId); insert.bind(2, posting.account); insert.bind(3, posting.amountMinor)
+            insert.bind(4, posting.currency.code); insert.bind(5, todayText); insert.bind(6, now)
+            insert.bind(7, index < counterparties.count ? counterparties[index] : nil); insert.bind(8, memo)
+            try insert.execute()
         }
     }
 
@@ -186,8 +228,9 @@ final class LedgerWriter {
     // MARK: Payment rows and events
 
     func insert(_ record: inout PaymentRecord, events: [(PaymentStatus?, PaymentStatus, String)], _ db: Database) throws {
-        try execute(PaymentRecord.insertSQL, record.insertArguments, db)
-        record.id = db.lastInsertedRowID
+        let insert = try hotStatements(db).insertPayment
+        record.bindInsert(insert)
+        record.id = try insert.execute()
         for (from, to, detail) in events {
             try recordEvent(record.id, from: from, to: to, detail: detail, db)
         }
@@ -205,8 +248,9 @@ final class LedgerWriter {
     }
 
     func recordEvent(_ paymentId: Int64, from: PaymentStatus?, to: PaymentStatus, detail: String, _ db: Database) throws {
-        try execute("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)",
-                    [paymentId, from?.rawValue, to.rawValue, now, detail], db)
+        let insert = try hotStatements(db).insertEvent
+        insert.bind(1, paymentId); insert.bind(2, from?.rawValue); insert.bind(3, to.rawValue); insert.bind(4, now); insert.bind(5, detail)
+        try insert.execute()
     }
 
     func fetchPayment(id: Int64, _ db: Database) throws -> PaymentRecord? {
@@ -227,6 +271,15 @@ final class LedgerWriter {
                   record.corporation == corporation else { return nil }
             return record
         }
+    }
+
+    /// Who owns a serial in the corporation's serial space: a payment id, -1 for an
+    /// approve/reject/cancel instruction, nil when the serial is new. One indexed probe per table.
+    func serialOwner(corporation: String, serial: String, _ db: Database) throws -> Int64? {
+        let probe = try hotStatements(db).serialOwner
+        probe.bind(1, corporation)
+        probe.bind(2, serial)
+        return try probe.firstInt64()
     }
 
     /// Whether the serial was used by an approve/reject/cancel instruction (the shared serial space).

@@ -66,19 +66,26 @@ struct PaymentRecord: Sendable {
         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
-    static let updateSQL = """
+    static let updateSQL: StaticString = """
         UPDATE payments SET channel = ?, status = ?, error_code = ?, error_reason = ?, error_field = ?, error_rule = ?,
             error_headroom = ?, hold_minor = ?, limit_keys = ?, approval = ?, return_pending = ?, updated_at = ?
         WHERE id = ?
         """
 
-    var insertArguments: StatementArguments {
-        [corporation, serial, kind.rawValue, batchId, itemNumber, transactionType, operatorId,
-         accessChannel.rawValue, debitAccount, creditAccount, payeeName, payeeBank, amount.minorUnits, amount.currency.code,
-         requestedChannel?.rawValue, urgent, valueDate?.description, memo, contentDigest, orderDigest, channel?.rawValue,
-         status.rawValue, error.map { $0.code.rawValue }, error?.reason, error?.field, error?.ruleId, error?.headroom,
-         holdMinor, limitKeys.joined(separator: "\n"), approvalJSON, expiresAt,
-         acceptedDate.description, returnPending, createdAt, updatedAt]
+    /// Binds the row for `insertSQL`, without boxing, on the writer's hot path.
+    func bindInsert(_ statement: HotStatement) {
+        statement.bind(1, corporation); statement.bind(2, serial); statement.bind(3, kind.rawValue)
+        statement.bind(4, batchId); statement.bind(5, itemNumber.map(Int64.init)); statement.bind(6, transactionType)
+        statement.bind(7, operatorId); statement.bind(8, accessChannel.rawValue); statement.bind(9, debitAccount)
+        statement.bind(10, creditAccount); statement.bind(11, payeeName); statement.bind(12, payeeBank)
+        statement.bind(13, amount.minorUnits); statement.bind(14, amount.currency.code); statement.bind(15, requestedChannel?.rawValue)
+        statement.bind(16, urgent); statement.bind(17, valueDate?.description); statement.bind(18, memo)
+        statement.bind(19, contentDigest); statement.bind(20, orderDigest); statement.bind(21, channel?.rawValue)
+        statement.bind(22, status.rawValue); statement.bind(23, error.map { Int64($0.code.rawValue) }); statement.bind(24, error?.reason)
+        statement.bind(25, error?.field); statement.bind(26, error?.ruleId); statement.bind(27, error?.headroom)
+        statement.bind(28, holdMinor); statement.bind(29, limitKeys.isEmpty ? "" : limitKeys.joined(separator: "\n"))
+        statement.bind(30, approvalJSON); statement.bind(31, expiresAt); statement.bind(32, acceptedDate.description)
+        statement.bind(33, returnPending); statement.bind(34, createdAt); statement.bind(35, updatedAt)
     }
 
     var updateArguments: StatementArguments {

@@ -133,21 +133,37 @@ extension TransactionEngine {
                 let total: Int64 = row["total"]
                 if total != 0 { problems.append("postings in \(row["currency"] as String) sum to \(total), not 0") }
             }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT a.number, a.balance_minor, a.holds_minor, a.overdraft_minor, a.kind,
-                       (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p WHERE p.account = a.number) AS posted,
-                       (SELECT COALESCE(SUM(hold_minor), 0) FROM payments WHERE debit_account = a.number) AS held
-                FROM accounts a
-                """) {
+            var posted: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT account, SUM(amount_minor) AS total FROM postings GROUP BY account") {
+                posted[row["account"]] = row["total"]
+            }
+            var held: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT debit_account, SUM(hold_minor) AS total FROM payments WHERE hold_minor <> 0 GROUP BY debit_account") {
+                held[row["debit_account"]] = row["total"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT number, balance_minor, holds_minor, overdraft_minor, kind FROM accounts") {
                 let number: String = row["number"]
                 let balance: Int64 = row["balance_minor"]
                 let holds: Int64 = row["holds_minor"]
-                if balance != row["posted"] as Int64 { problems.append("\(number): balance \(balance) ≠ postings \(row["posted"] as Int64)") }
-                if holds != row["held"] as Int64 { problems.append("\(number): holds \(holds) ≠ held by payments \(row["held"] as Int64)") }
+                if balance != posted[number, default: 0] { problems.append("\(number): balance \(balance) ≠ postings \(posted[number, default: 0])") }
+                if holds != held[number, default: 0] { problems.append("\(number): holds \(holds) ≠ held by payments \(held[number, default: 0])") }
                 if row["kind"] as String != AccountKind.bankInternal.rawValue, balance - holds < -(row["overdraft_minor"] as Int64) {
                     problems.append("\(number): below its overdraft line")
                 }
             }
+            // No half-applied payment: a settled intra-bank payment has exactly its two legs, and
+            // every posting belongs to a recorded payment (or is an opening balance).
+            let halfApplied = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM payments p
+                LEFT JOIN (SELECT payment_id, COUNT(*) AS legs FROM postings WHERE payment_id IS NOT NULL GROUP BY payment_id) q
+                    ON q.payment_id = p.id
+                WHERE p.status = 'SETTLED' AND p.channel = 'INTERNAL' AND COALESCE(q.legs, 0) <> 2
+                """) ?? 0
+            if halfApplied > 0 { problems.append("\(halfApplied) settled intra-bank payments without exactly two postings") }
+            let orphans = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM postings WHERE payment_id IS NOT NULL AND payment_id NOT IN (SELECT id FROM payments)
+                """) ?? 0
+            if orphans > 0 { problems.append("\(orphans) postings of no recorded payment") }
             return problems
         }
     }

@@ -32,6 +32,8 @@ public final class TransactionEngine: Sendable {
         config.prepareDatabase { db in
             // Money: every commit reaches the disk before the caller hears of it.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 64 MiB page cache per connection (the default is 2 MiB): the writer re-reads hot index pages.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         config.publicStatementArguments = false
         let pool = try DatabasePool(path: path, configuration: config)
@@ -81,6 +83,22 @@ public final class TransactionEngine: Sendable {
     /// Cancels a payment or batch that is pending approval or scheduled (not yet released).
     public func cancel(_ command: CancelCommand) async throws -> CommandResult {
         try await writer.perform { state, db in try state.cancel(command, db) }
+    }
+
+    /// Replaces a corporation's approval rules (its admin only: a role granting `ADMIN.RULES`).
+    /// Refused with `requestInvalid` when a level needs more approvers than hold its role.
+    public func defineApprovalRules(_ command: DefineApprovalRulesCommand) async throws -> EngineError? {
+        try await writer.perform { state, db in try state.defineApprovalRules(command, db) }
+    }
+
+    /// The approval rules in force for a corporation.
+    public func approvalRules(corporation: String) async throws -> [ApprovalRule] {
+        try await read { db in
+            guard let json = try String.fetchOne(db, sql: "SELECT rules_json FROM approval_rules WHERE corporation = ?", arguments: [corporation]) else {
+                return []
+            }
+            return try JSONDecoder().decode([ApprovalRule].self, from: Data(json.utf8))
+        }
     }
 
     /// A dry run: the checks a submission would make, without holding or consuming anything.

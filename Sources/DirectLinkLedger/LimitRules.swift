@@ -97,52 +97,72 @@ public struct LimitConsumption: Sendable, Hashable {
 
 /// All limit rules, indexed by scope so a payment finds its rules without scanning.
 public struct LimitBook: Sendable {
-    private var byScope: [LimitScope: [LimitRule]] = [:]
+    private var byScope: [LimitScope: [Int]] = [:]
     public private(set) var rules: [LimitRule] = []
 
     public init(_ rules: [LimitRule]) {
-        for rule in rules { byScope[rule.scope, default: []].append(rule) }
+        for (index, rule) in rules.enumerated() { byScope[rule.scope, default: []].append(index) }
         self.rules = rules
     }
 
-    public func applicableRules(for subject: LimitSubject) -> [LimitRule] {
-        let scopes: [LimitScope] = [
-            .bankChannel(subject.accessChannel), .corporation(subject.corporation), .account(subject.account),
-            .operator(corporation: subject.corporation, operatorId: subject.operatorId), .transactionType(subject.transactionType),
-        ]
-        var result: [LimitRule] = []
-        for scope in scopes {
-            for rule in byScope[scope] ?? [] where rule.period == .dailyCount || rule.currency == subject.amount.currency {
-                result.append(rule)
+    /// Indices into `rules`, in check order: bank channel, corporation, account, operator, transaction type.
+    public func applicableRuleIndices(for subject: LimitSubject) -> [Int] {
+        var result: [Int] = []
+        func add(_ scope: LimitScope) {
+            for index in byScope[scope] ?? [] where rules[index].period == .dailyCount || rules[index].currency == subject.amount.currency {
+                result.append(index)
             }
         }
+        add(.bankChannel(subject.accessChannel))
+        add(.corporation(subject.corporation))
+        add(.account(subject.account))
+        add(.operator(corporation: subject.corporation, operatorId: subject.operatorId))
+        add(.transactionType(subject.transactionType))
         return result
+    }
+
+    public func applicableRules(for subject: LimitSubject) -> [LimitRule] {
+        applicableRuleIndices(for: subject).map { rules[$0] }
+    }
+
+    /// Every rule's usage bucket on `date` (nil for per-transaction rules), aligned with `rules`.
+    /// Callers on a hot path compute this once per business day.
+    public func usageKeys(on date: BusinessDate) -> [String?] {
+        rules.map { $0.usageKey(on: date) }
     }
 
     /// Headroom under every applicable rule. `usage` returns what a bucket has consumed so far.
     public func headroom(for subject: LimitSubject, on date: BusinessDate, usage: (String) -> LimitUsage) -> [LimitHeadroom] {
-        applicableRules(for: subject).map { rule in
+        applicableRuleIndices(for: subject).map { index in
+            let rule = rules[index]
             let used = rule.usageKey(on: date).map(usage) ?? LimitUsage()
-            let (consumed, wanted): (Int64, Int64) = rule.period == .dailyCount
-                ? (used.count, 1) : (rule.period == .perTransaction ? 0 : used.amountMinor, subject.amount.minorUnits)
+            let isCount = rule.period == .dailyCount
+            let consumed = isCount ? used.count : used.amountMinor
+            let wanted = isCount ? 1 : subject.amount.minorUnits
             let remaining = Swift.max(0, rule.max - consumed)
-            // Compared as wanted > max - consumed, so nothing overflows.
             return LimitHeadroom(ruleId: rule.id, period: rule.period, max: rule.max, remaining: remaining, wouldPass: wanted <= remaining)
         }
     }
 
+    public func check(_ subject: LimitSubject, on date: BusinessDate, usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+        check(subject, keys: usageKeys(on: date), usage: usage)
+    }
+
     /// Checks every applicable rule in a fixed order (bank channel, corporation, account,
     /// operator, transaction type); the first that refuses is named with its headroom.
-    /// On success returns what to consume.
-    public func check(_ subject: LimitSubject, on date: BusinessDate, usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+    /// On success returns what to consume. `keys` comes from `usageKeys(on:)` for the business date.
+    public func check(_ subject: LimitSubject, keys: [String?], usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+        precondition(keys.count == rules.count, "usage keys are computed from this book")
         var consumptions: [LimitConsumption] = []
-        for rule in applicableRules(for: subject) {
-            let key = rule.usageKey(on: date)
+        for index in applicableRuleIndices(for: subject) {
+            let rule = rules[index]
+            let key = keys[index]
             let used = key.map(usage) ?? LimitUsage()
             let isCount = rule.period == .dailyCount
             let consumed = isCount ? used.count : used.amountMinor
             let wanted = isCount ? 1 : subject.amount.minorUnits
             let remaining = Swift.max(0, rule.max - consumed)
+            // Compared as wanted > max - consumed, so nothing overflows.
             if wanted > remaining {
                 let unit = isCount ? "\(remaining) payments" : Money.format(minorUnits: remaining)
                 return .failure(EngineError(.limitExceeded, "limit \(rule.id) (\(rule.period.rawValue)) allows \(unit) more",

@@ -47,6 +47,18 @@ import Testing
         #expect(try await fixture.approval(submitted, by: "MAKER01").error?.code == .approverIsMaker)
     }
 
+    @Test func approverMustSignWithACertificateBoundToThem() async throws {
+        let fixture = try EngineFixture()
+        let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
+        let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(submitted.serial))
+        let foreign = try await fixture.engine.decide(ApprovalCommand(
+            corporation: "CORPA001", operatorId: "APPR01", serial: "A-FOREIGN", payment: .serial(submitted.serial), decision: .approve,
+            orderDigest: view.orderDigest, messageDigest: F.digest("m"),
+            certificateFingerprint: fixture.fingerprint(of: "APPR02", corporation: "CORPA001")))
+        #expect(foreign.error?.code == .permissionDenied)
+        #expect(try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(submitted.serial)).approval?.records.isEmpty == true)
+    }
+
     @Test func approvalMustNameTheDigestOfTheOriginalOrder() async throws {
         let fixture = try EngineFixture()
         let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
@@ -109,7 +121,7 @@ import Testing
         let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(submitted.serial))
         let command = ApprovalCommand(corporation: "CORPA001", operatorId: "APPR01", serial: "APPROVE-1",
                                       payment: .serial(submitted.serial), decision: .approve, orderDigest: view.orderDigest,
-                                      messageDigest: F.digest("m"), certificateFingerprint: "fp")
+                                      messageDigest: F.digest("m"), certificateFingerprint: fixture.fingerprint(of: "APPR01", corporation: "CORPA001"))
         let first = try await fixture.engine.decide(command)
         let again = try await fixture.engine.decide(command)
         #expect(first.error == nil && again.replayed && again.iso20022 == "PATC")
@@ -149,5 +161,42 @@ import Testing
         let tooMuch = try await fixture.engine.preValidate(try fixture.order("6000000.00"))
         #expect(tooMuch.error?.code == .limitExceeded)
         #expect(tooMuch.limits.first { $0.ruleId == "L-A-MAKER01-TXN" }?.wouldPass == false)
+    }
+}
+
+@Suite struct AdminRuleTests {
+    typealias F = EngineFixture
+
+    @Test func corporationAdminDefinesItsOwnRulesAndTheyApplyToNewPayments() async throws {
+        let fixture = try EngineFixture()
+        let rules = [ApprovalRule(id: "A-ALL-TWO", condition: ApprovalCondition(amountMinMinor: 1),
+                                  levels: [ApprovalLevel(role: "approver", required: 2)])]
+        let command = DefineApprovalRulesCommand(corporation: "CORPA001", operatorId: "ADMIN01", serial: "RULES-1", rules: rules)
+        #expect(try await fixture.engine.defineApprovalRules(command) == nil)
+        let resent = try await fixture.engine.defineApprovalRules(command)
+        #expect(resent == nil, "\(String(describing: resent))")
+        #expect(try await fixture.engine.approvalRules(corporation: "CORPA001") == rules)
+        let small = try await fixture.engine.submit(try fixture.order("1.00"))
+        #expect(small.status == .pendingApproval)
+        _ = try await fixture.approval(small, by: "APPR01")
+        #expect(try await fixture.approval(small, by: "APPR02").status == .settled)
+        // After a restart the rules are still in force (they live in the database, not the seed).
+        try fixture.reopen()
+        #expect(try await fixture.engine.submit(try fixture.order("1.00")).status == .pendingApproval)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func onlyTheAdminMayDefineRulesAndOnlyFeasibleOnes() async throws {
+        let fixture = try EngineFixture()
+        let rules = [ApprovalRule(id: "X", condition: ApprovalCondition(), levels: [ApprovalLevel(role: "approver", required: 1)])]
+        let byMaker = DefineApprovalRulesCommand(corporation: "CORPA001", operatorId: "MAKER01", serial: "R-M", rules: rules)
+        #expect(try await fixture.engine.defineApprovalRules(byMaker)?.code == .permissionDenied)
+        let fourOfThree = [ApprovalRule(id: "Y", condition: ApprovalCondition(), levels: [ApprovalLevel(role: "approver", required: 4)])]
+        let infeasible = DefineApprovalRulesCommand(corporation: "CORPA001", operatorId: "ADMIN01", serial: "R-4", rules: fourOfThree)
+        #expect(try await fixture.engine.defineApprovalRules(infeasible)?.code == .requestInvalid)
+        var changed = infeasible
+        changed.rules = rules
+        #expect(try await fixture.engine.defineApprovalRules(changed)?.field == "rules")
+        #expect(try await fixture.engine.approvalRules(corporation: "CORPA001").map(\.id) == ["A-LARGE", "A-NEW-BENEFICIARY"])
     }
 }

@@ -79,7 +79,13 @@ final class EngineFixture: @unchecked Sendable {
         return try await engine.decide(ApprovalCommand(
             corporation: corporation, operatorId: operatorId, serial: nextSerial(), payment: .bankReference(result.bankReference ?? ""),
             decision: decision, orderDigest: orderDigest ?? status.orderDigest, messageDigest: Self.digest("msg-\(serialCounter)"),
-            certificateFingerprint: "fp-\(operatorId)"))
+            certificateFingerprint: fingerprint(of: operatorId, corporation: corporation)))
+    }
+
+    /// The first certificate fingerprint the seed binds to an operator ("unbound" when none).
+    func fingerprint(of operatorId: String, corporation: String) -> String {
+        configuration.seed.corporations.first { $0.id == corporation }?.operators.first { $0.id == operatorId }?
+            .certificateFingerprints.first ?? "unbound"
     }
 
     func balance(_ account: String, corporation: String) async throws -> AccountBalance {

@@ -55,7 +55,7 @@ public final class Daemon: Service, @unchecked Sendable {
         settings.timeWindowSeconds = configuration.timeWindowSeconds
         let verifierHolder = verifier
         gateway = Gateway(verifier: { verifierHolder.current }, signer: signer, engine: engine, settings: settings, logger: logger, clock: clock)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         let trustHolder = trust

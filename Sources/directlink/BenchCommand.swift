@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build).",
-        subcommands: [BenchVerifyCommand.self, BenchLoadCommand.self]
+        subcommands: [BenchVerifyCommand.self, BenchEngineCommand.self, BenchLoadCommand.self]
     )
 }

@@ -5,10 +5,6 @@ import Foundation
 /// `directlink bench engine`: durable intra-bank transfers/s with limit and approval rules
 /// configured, at group-commit batch sizes 1, 100 and 1,000, beside raw SQLite inserts of the
 /// same rows measured in the same run.
-struct EngineBenchGroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchEngineCommand.self])
-}
-
 struct BenchEngineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "engine", abstract: "Durable transfers/s vs raw SQLite inserts.")
 

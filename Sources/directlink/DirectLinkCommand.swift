@@ -18,7 +18,7 @@ struct DirectLinkCommand: AsyncParsableCommand {
         VerifyCommand.self,
         BenchCommand.self,
         VersionCommand.self,
-        EngineBenchGroupCommand.self, EngineLoadCommand.self,
+        EngineLoadCommand.self,
     ]
 }
 

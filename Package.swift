@@ -88,6 +88,14 @@ let package = Package(
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "DirectLinkGatewayTests", dependencies: ["DirectLinkGateway"]),
+        // Spawns `directlink serve`, kill -9 under load, restarts, checks every acknowledged payment; then SIGTERM.
+        .testTarget(
+            name: "DirectLinkDaemonCrashTests",
+            dependencies: [
+                "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "DirectLinkServerTests", dependencies: ["DirectLinkServer"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),

@@ -16,7 +16,7 @@ final class LedgerWriter {
     let clock: any EngineClock
     let clearing: any ClearingSystem
     let router: Router
-    let limitBook: LimitBook
+    private(set) var limitBook: LimitBook
     let corporations: [String: CorporationProfile]
 
     var accounts: [String: AccountState] = [:]
@@ -91,6 +91,12 @@ final class LedgerWriter {
             todayText = today.description
         }
         if !cachesValid { try reload(db) }
+    }
+
+    /// Replaces the limit rules (SIGHUP). Usage already consumed today stays: it is keyed by rule id and period.
+    func replaceLimits(_ rules: [LimitRule]) {
+        limitBook = LimitBook(rules)
+        limitKeysDate = nil
     }
 
     /// Forgets every cache and prepared statement (after a rollback, and before the connection closes).

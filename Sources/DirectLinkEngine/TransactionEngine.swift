@@ -106,6 +106,12 @@ public final class TransactionEngine: Sendable {
         try await writer.perform { state, db in try state.preValidate(order, db) }
     }
 
+    /// Replaces the limit rules without a restart (the daemon's SIGHUP). Takes effect from the next group commit;
+    /// usage consumed so far counts against the new rules with the same ids.
+    public func reloadLimits(_ rules: [LimitRule]) async throws {
+        try await writer.perform { state, _ in state.replaceLimits(rules) }
+    }
+
     /// Time-driven work: expires unfinished approval flows, releases scheduled payments whose
     /// value date has come, and runs one clearing cycle. The daemon calls it periodically.
     public func runHousekeeping() async throws -> HousekeepingReport {

@@ -66,7 +66,16 @@ public final class Daemon: Service, @unchecked Sendable {
             trust: { trustHolder.current }, group: group, threadPool: threadPool, logger: logger, clock: clock)
     }
 
-    /// Reloads the CA bundle and CRLs (SIGHUP). Connections stay up; the next handshake and message use the new store,
+    /// SIGHUP: reloads the CA bundle, the CRLs and the limit rules (`conf/engine/limits.json`) without dropping
+    /// connections. Either both load or neither changes.
+    public func reload() async throws {
+        let engineConfiguration = try EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
+        try reloadTrust()
+        try await engine.reloadLimits(engineConfiguration.limits)
+        logger.notice("limit rules reloaded", metadata: ["rules": "\(engineConfiguration.limits.count)"])
+    }
+
+    /// Reloads the CA bundle and CRLs. Connections stay up; the next handshake and message use the new store,
     /// and cached chain validations die with the old store.
     public func reloadTrust() throws {
         let store = try Self.loadTrust(configuration)

@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         With no options it starts on the embedded default: conf/directlink.json, the demo PKI in Fixtures/pki,
         the SQLite database under ./data/, and the demo corporations from conf/engine/seed.json.
-        SIGHUP reloads the trust store and CRLs; SIGTERM drains (stop accepting, finish in-flight, commit) and exits 0.
+        SIGHUP reloads the trust store, CRLs and limit rules; SIGTERM drains (stop accepting, finish in-flight, commit) and exits 0.
         """
     )
 
@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// SIGHUP → reload the trust store and CRLs without dropping connections.
+/// SIGHUP → reload the trust store, CRLs and limit rules without dropping connections.
 final class SignalReloader: @unchecked Sendable {
     let daemon: Daemon
     let logger: Logger
@@ -61,10 +61,12 @@ final class SignalReloader: @unchecked Sendable {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler { [daemon, logger] in
-            do {
-                try daemon.reloadTrust()
-            } catch {
-                logger.error("reload failed; keeping the previous trust store", metadata: ["error": "\(error)"])
+            Task {
+                do {
+                    try await daemon.reload()
+                } catch {
+                    logger.error("reload failed; keeping the previous trust store and limits", metadata: ["error": "\(error)"])
+                }
             }
         }
         source.resume()

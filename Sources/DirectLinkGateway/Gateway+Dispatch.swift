@@ -19,6 +19,8 @@ extension Gateway {
             case "APR.APPROVE", "APR.REJECT": return Self.payment(try await engine.decide(try approvalCommand(request)))
             case "APR.PENDING": return try await pending(request)
             case "SYS.TIME": return (.ok, ResponseBody("TimeResult") { $0.add("ServerTime", Timestamps.format(now)) })
+            case "AUD.CHECKPOINT": return try await checkpoint()
+            case "AUD.PROOF": return try await proof(request)
             default:
                 throw GatewayRejection(.requestInvalid, "\(request.head.txCode) is not served by this daemon", path: "/Message/Head/TxCode")
             }
@@ -101,6 +103,41 @@ extension Gateway {
                 entry.add("ExpiresAt", Timestamps.format(Date(timeIntervalSince1970: TimeInterval(item.expiresAtEpochSeconds))))
             }
         })
+    }
+
+    // MARK: Audit
+
+    private func checkpoint() async throws -> (ResponseStatus, ResponseBody) {
+        guard let audit else { throw GatewayRejection(.serviceUnavailable, "the audit log is not enabled on this daemon") }
+        guard let view = try await audit.latestCheckpoint() else {
+            throw GatewayRejection(.serviceUnavailable, "no checkpoint has been signed yet; retry in a minute")
+        }
+        return (.ok, ResponseBody("CheckpointResult") { Self.fill($0, with: view) })
+    }
+
+    private func proof(_ request: ParsedRequest) async throws -> (ResponseStatus, ResponseBody) {
+        guard let audit else { throw GatewayRejection(.serviceUnavailable, "the audit log is not enabled on this daemon") }
+        let serial = try request.body.required("OrigSerialNo")
+        guard let view = try await audit.inclusion(corpId: request.head.corpId, serialNo: serial), !view.entries.isEmpty else {
+            throw GatewayRejection(.paymentUnknown, "no audit record of \(serial) under a signed checkpoint yet", path: "/Message/Body/ProofQuery/OrigSerialNo")
+        }
+        return (.ok, ResponseBody("ProofResult") { element in
+            Self.fill(element, with: view.checkpoint)
+            for entry in view.entries.prefix(16) {
+                let item = element.add("Entry")
+                item.add("LeafIndex", "\(entry.leafIndex)")
+                item.add("LeafHash", entry.leafHash.hexString)
+                item.add("Record", Base64.encode(entry.record))
+                for hash in entry.proof.prefix(64) { item.add("Hash", hash.hexString) }
+            }
+        })
+    }
+
+    static func fill(_ element: XMLElement, with checkpoint: AuditCheckpointView) {
+        element.add("TreeSize", "\(checkpoint.treeSize)")
+        element.add("RootHash", checkpoint.rootHash.hexString)
+        element.add("Time", Timestamps.format(checkpoint.time))
+        element.add("Signature", Base64.encode(checkpoint.signature))
     }
 
     // MARK: Commands

@@ -21,9 +21,54 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// Records every inbound frame and outbound response before the response is released (the audit log).
+/// Records every inbound frame and outbound response before the response is released (the audit log), and answers
+/// clients' questions about it (AUD.CHECKPOINT, AUD.PROOF).
 public protocol AuditSink: Sendable {
     func record(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) async throws
+    /// The newest signed checkpoint, or nil while the log has none.
+    func latestCheckpoint() async throws -> AuditCheckpointView?
+    /// Inclusion proofs for a corporation's records with one SerialNo against the newest checkpoint.
+    func inclusion(corpId: String, serialNo: String) async throws -> AuditInclusionView?
+}
+
+public struct AuditCheckpointView: Sendable {
+    public var treeSize: UInt64
+    public var rootHash: [UInt8]
+    public var time: Date
+    /// ECDSA P-256 over the documented checkpoint text (docs/audit.md), DER as `openssl dgst` expects.
+    public var signature: [UInt8]
+
+    public init(treeSize: UInt64, rootHash: [UInt8], time: Date, signature: [UInt8]) {
+        self.treeSize = treeSize
+        self.rootHash = rootHash
+        self.time = time
+        self.signature = signature
+    }
+}
+
+public struct AuditInclusionView: Sendable {
+    public struct Entry: Sendable {
+        public var leafIndex: UInt64
+        public var leafHash: [UInt8]
+        /// The canonical record (the leaf input), so the client can recompute the leaf hash.
+        public var record: [UInt8]
+        public var proof: [[UInt8]]
+
+        public init(leafIndex: UInt64, leafHash: [UInt8], record: [UInt8], proof: [[UInt8]]) {
+            self.leafIndex = leafIndex
+            self.leafHash = leafHash
+            self.record = record
+            self.proof = proof
+        }
+    }
+
+    public var checkpoint: AuditCheckpointView
+    public var entries: [Entry]
+
+    public init(checkpoint: AuditCheckpointView, entries: [Entry]) {
+        self.checkpoint = checkpoint
+        self.entries = entries
+    }
 }
 
 public struct AuditMetadata: Sendable {

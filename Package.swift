@@ -27,16 +27,19 @@ let package = Package(
         .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
         .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"]),
         .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
+        .target(name: "DirectLinkAudit", dependencies: ["DirectLinkCrypto", "DirectLinkMessage"]),
         .executableTarget(
             name: "directlink",
             dependencies: [
                 "DirectLinkMessage",
+                "DirectLinkAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "DirectLinkXMLTests", dependencies: ["DirectLinkXML"]),
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
+        .testTarget(name: "DirectLinkAuditTests", dependencies: ["DirectLinkAudit", "DirectLinkMessage", "DirectLinkCrypto"]),
         .testTarget(name: "ArchitectureTests"),
     ]
 )

@@ -10,7 +10,10 @@ extension AuditLog {
 
     /// Scans every segment, rebuilds the tree and the serial index, truncates a torn tail in the newest segment,
     /// and opens the newest segment for appending (creating the first one in an empty directory).
-    static func openSegments(directory: URL, limits: AuditLimits, now: Date, recovery: inout Recovery) throws -> OpenedSegments {
+    /// Records below `protectedRecords` are covered by a signed checkpoint: a "torn tail" among them is damage,
+    /// reported without cutting anything.
+    static func openSegments(directory: URL, limits: AuditLimits, now: Date, protectedRecords: UInt64,
+                             recovery: inout Recovery) throws -> OpenedSegments {
         let names = try SegmentName.list(in: directory)
         var tree = MerkleTree()
         var bySerial: [String: [UInt64]] = [:]
@@ -25,6 +28,10 @@ extension AuditLog {
                 bySerial[serialKey(record.corpId, record.serialNo), default: []].append(frame.leafIndex)
             }
             if let torn = scan.tornTail {
+                guard tree.size >= protectedRecords else {
+                    throw AuditError(.checkpointBeyondLog, "\(name.fileName) offset \(torn.offset): \(torn.reason), but the newest checkpoint covers \(protectedRecords) records; nothing was cut",
+                                     recordIndex: tree.size)
+                }
                 let file = try AppendFile(path: path)
                 recovery.segmentBytesDropped = data.count - torn.offset
                 recovery.segmentReason = torn.reason

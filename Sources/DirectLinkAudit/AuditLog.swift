@@ -57,7 +57,8 @@ public final class AuditLog: @unchecked Sendable {
             try checkpointFile.truncate(to: torn)
         }
         checkpoints = stored.checkpoints
-        let opened = try Self.openSegments(directory: directory, limits: limits, now: clock(), recovery: &recovery)
+        let opened = try Self.openSegments(directory: directory, limits: limits, now: clock(),
+                                           protectedRecords: checkpoints.last?.treeSize ?? 0, recovery: &recovery)
         tree = opened.tree
         bySerial = opened.bySerial
         segment = opened.file

@@ -58,21 +58,28 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// Parses one stored block (without its final empty line).
     public static func parse(stored block: String) throws -> Checkpoint {
-        let lines = block.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let cut = block.range(of: "\nsig ", options: .backwards) else {
+            throw AuditError(.checkpointMalformed, "signature line missing")
+        }
+        guard let signature = Data(base64Encoded: String(block[cut.upperBound...])) else {
+            throw AuditError(.checkpointMalformed, "signature is not base64")
+        }
+        return try parse(signedText: Array(block[..<cut.lowerBound].utf8) + [0x0A], signature: [UInt8](signature))
+    }
+
+    /// Parses the note text exactly as signed (four lines, each ending in "\n") and attaches `signature`.
+    public static func parse(signedText text: [UInt8], signature: [UInt8]) throws -> Checkpoint {
         let bad = { (why: String) in AuditError(.checkpointMalformed, why) }
-        guard lines.count == 5, lines[0] == origin else { throw bad("not a \(origin) checkpoint") }
+        guard text.last == 0x0A else { throw bad("checkpoint text must end with a newline") }
+        let lines = String(decoding: text.dropLast(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count == 4, lines[0] == origin else { throw bad("not a \(origin) checkpoint") }
         guard let size = UInt64(lines[1]), String(size) == lines[1] else { throw bad("tree size is not a decimal number") }
         guard let root = Data(base64Encoded: String(lines[2])), root.count == MerkleHash.bytes else {
             throw bad("root hash is not 32 bytes of base64")
         }
         guard let millis = Int64(lines[3]), String(millis) == lines[3] else { throw bad("time is not a decimal number") }
-        guard lines[4].hasPrefix("sig "), let signature = Data(base64Encoded: String(lines[4].dropFirst(4))) else {
-            throw bad("signature line missing")
-        }
-        let checkpoint = Checkpoint(treeSize: size, rootHash: [UInt8](root), timeMilliseconds: millis, signature: [UInt8](signature))
-        guard checkpoint.signedText == Array((lines[0...3].joined(separator: "\n") + "\n").utf8) else {
-            throw bad("checkpoint text is not in canonical form")
-        }
+        let checkpoint = Checkpoint(treeSize: size, rootHash: [UInt8](root), timeMilliseconds: millis, signature: signature)
+        guard checkpoint.signedText == text else { throw bad("checkpoint text is not in canonical form") }
         return checkpoint
     }
 }

@@ -24,6 +24,7 @@ public final class AuditLog: @unchecked Sendable {
     let certificate: Certificate
     let clock: @Sendable () -> Date
     let lock = NSLock()
+    let directoryLock: DirectoryLock
     var tree = MerkleTree()
     var segment: AppendFile
     var segmentName: SegmentName
@@ -48,6 +49,7 @@ public final class AuditLog: @unchecked Sendable {
         self.certificate = certificate
         self.clock = clock
         try Self.prepare(directory: directory, certificate: certificate)
+        directoryLock = try DirectoryLock(directory: directory)
         var recovery = Recovery()
         let checkpointPath = directory.appendingPathComponent(CheckpointFile.fileName).path
         checkpointFile = try AppendFile(path: checkpointPath)

@@ -15,6 +15,7 @@ struct DirectLinkCommand: AsyncParsableCommand {
         SignCommand.self,
         VerifyCommand.self,
         BenchCommand.self,
+        AuditCommand.self,
         VersionCommand.self,
     ]
 }

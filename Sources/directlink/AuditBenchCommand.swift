@@ -1,0 +1,60 @@
+import ArgumentParser
+import DirectLinkAudit
+import DirectLinkCrypto
+import DirectLinkMessage
+import Foundation
+
+/// Records/s through `AuditLog.append` per group-commit size, beside the rate of writing the same number of bytes
+/// with one write + one fdatasync per group to a plain file in the same folder, measured in the same run.
+struct AuditBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Audit log appends/s per group size beside the raw fdatasync'd write rate (run a release build)."
+    )
+
+    @Option(help: "Seconds to measure each figure.") var seconds: Double = 2
+    @Option(help: "Records per group commit (repeatable).") var batch: [Int] = [1, 64, 512]
+    @Option(help: "Scratch folder on the disk to measure (default: a temporary folder).") var dir: String?
+    @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
+    @Option(help: "Unsigned request template.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
+
+    func run() throws {
+        let base = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent("audit-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-ec.key", certificatePath: "\(pki)/corpa-maker-ec.pem")
+        let template = String(decoding: try ResourceLocator.read(message), as: UTF8.self)
+        let records = try AuditLoadCommand.exchange(serial: "B0000001", template: template, signer: signer)
+        let recordBytes = records.map { $0.encode(leafIndex: 0).count + 40 }.reduce(0, +) / records.count
+        print("directlink bench audit: \(recordBytes)-byte records (a signed payment and its response), \(seconds) s per figure")
+        print(pad("group", 8) + pad("log records/s", 16) + pad("raw records/s", 16) + pad("log MB/s", 10) + "ratio")
+        for size in batch {
+            let group = (0..<size).map { records[$0 % 2] }
+            let log = try AuditLog(directory: base.appendingPathComponent("log-\(size)"),
+                                   key: PrivateKey(pem: ResourceLocator.read("\(pki)/bank-audit.key")),
+                                   certificate: Certificate(pem: ResourceLocator.read("\(pki)/bank-audit.pem")))
+            let logRate = try BenchVerifyCommand.measure(seconds: seconds) {
+                _ = try log.append(group)
+                try log.checkpointIfDue()
+            } * Double(size)
+            let raw = try rawRate(bytes: recordBytes * size, path: base.appendingPathComponent("raw-\(size)").path) * Double(size)
+            print(pad("\(size)", 8) + pad(String(format: "%.0f", logRate), 16) + pad(String(format: "%.0f", raw), 16)
+                  + pad(String(format: "%.1f", logRate * Double(recordBytes) / 1e6), 10) + String(format: "%.0f%%", 100 * logRate / raw))
+        }
+    }
+
+    /// Groups/s of one write of `bytes` bytes plus one fdatasync, appending to a plain file.
+    func rawRate(bytes: Int, path: String) throws -> Double {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CLIError("cannot open \(path)") }
+        defer { close(fd) }
+        let buffer = [UInt8](repeating: 0x5A, count: bytes)
+        return try BenchVerifyCommand.measure(seconds: seconds) {
+            let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes, fdatasync(fd) == 0 else { throw CLIError("raw write failed") }
+        }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -44,8 +44,10 @@ struct AuditLogTests {
 
     @Test func tornPartialRecordIsCutOnOpenAndReported() throws {
         let directory = try Fixture.populatedLog(exchanges: 2)
-        let log = try Fixture.openLog(directory)
-        _ = try log.append(try Fixture.exchange(serial: "late", signer: Fixture.makerSigner()))
+        do {
+            let log = try Fixture.openLog(directory)
+            _ = try log.append(try Fixture.exchange(serial: "late", signer: Fixture.makerSigner()))
+        }
         let path = try Fixture.segmentPaths(directory)[0]
         let editor = try SegmentEditor(path: path)
         // A crash in the middle of the last group commit: the last frame is only half written.

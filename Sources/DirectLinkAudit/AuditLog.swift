@@ -115,14 +115,15 @@ public final class AuditLog: @unchecked Sendable {
         return try lock.withLock {
             if let failed { throw failed }
             try rotateIfNeeded(now: clock())
-            var buffer: [UInt8] = []
+            var buffer = ByteWriter(capacity: records.reduce(0) { $0 + $1.encodedBytesEstimate + Segment.frameOverheadBytes })
             var hashes: [[UInt8]] = []
             for (offset, record) in records.enumerated() {
-                hashes.append(Segment.appendFrame(body: record.encode(leafIndex: tree.size + UInt64(offset)), to: &buffer))
+                let index = tree.size + UInt64(offset)
+                hashes.append(Segment.appendFrame(to: &buffer) { record.encode(leafIndex: index, into: &$0) })
             }
             let sizeBefore = segment.size
             do {
-                try segment.write(buffer)
+                try segment.write(buffer.buffer)
                 try segment.sync()
             } catch let error as AuditError {
                 do { try segment.truncate(to: sizeBefore) } catch { failed = error as? AuditError }

@@ -74,7 +74,15 @@ public struct AuditRecord: Sendable, Equatable {
     /// 7 × (u16 length ‖ UTF-8) for peerFingerprint, corpId, serialNo, txCode, verdict, retCode, correlationId ‖
     /// u32 length ‖ message bytes.
     public func encode(leafIndex: UInt64) -> [UInt8] {
-        var out = ByteWriter(capacity: 64 + bytes.count + textFields.reduce(0) { $0 + $1.utf8.count + 2 })
+        var out = ByteWriter(capacity: encodedBytesEstimate)
+        encode(leafIndex: leafIndex, into: &out)
+        return out.buffer
+    }
+
+    var encodedBytesEstimate: Int { 64 + bytes.count + textFields.reduce(0) { $0 + $1.utf8.count + 2 } }
+
+    /// Appends the canonical encoding to `out` (the append path writes straight into the group's buffer).
+    func encode(leafIndex: UInt64, into out: inout ByteWriter) {
         out.u8(Self.formatVersion)
         out.u64(leafIndex)
         out.u8(direction.rawValue)
@@ -83,12 +91,11 @@ public struct AuditRecord: Sendable, Equatable {
         for field in textFields {
             precondition(field.utf8.count <= Int(UInt16.max), "field lengths are checked by check(_:) before encoding")
             out.u16(UInt16(field.utf8.count))
-            out.bytes(Array(field.utf8))
+            out.bytes(field.utf8)
         }
         precondition(bytes.count <= Int(UInt32.max), "message length is checked by check(_:) before encoding")
         out.u32(UInt32(bytes.count))
         out.bytes(bytes)
-        return out.buffer
     }
 
     /// Decodes a canonical encoding; returns the leaf index it claims and the record.

@@ -5,14 +5,11 @@ struct ByteWriter {
     init(capacity: Int = 0) { buffer.reserveCapacity(capacity) }
 
     mutating func u8(_ value: UInt8) { buffer.append(value) }
-    mutating func u16(_ value: UInt16) { append(UInt64(value), width: 2) }
-    mutating func u32(_ value: UInt32) { append(UInt64(value), width: 4) }
-    mutating func u64(_ value: UInt64) { append(value, width: 8) }
+    mutating func u16(_ value: UInt16) { withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) } }
+    mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) } }
+    mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) } }
     mutating func bytes(_ value: [UInt8]) { buffer.append(contentsOf: value) }
-
-    private mutating func append(_ value: UInt64, width: Int) {
-        for shift in stride(from: (width - 1) * 8, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
+    mutating func bytes(_ value: String.UTF8View) { buffer.append(contentsOf: value) }
 }
 
 /// Big-endian reader; every read is bounds-checked and throws recordEncoding when the input is short.

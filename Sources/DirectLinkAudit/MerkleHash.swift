@@ -28,6 +28,10 @@ public enum MerkleHash {
     public static var empty: [UInt8] { sha256([]) }
 
     static func sha256(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBytes { sha256($0) }
+    }
+
+    static func sha256(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         // SHA-256 of an in-memory buffer fails only if OpenSSL cannot allocate a context: a broken process,
         // not something input can cause.
         guard let digest = try? Digest.compute(.sha256, input) else {

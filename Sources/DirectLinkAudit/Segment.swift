@@ -18,15 +18,26 @@ enum Segment {
         return writer.buffer
     }
 
-    /// Appends one frame for `body` to `out` and returns the leaf hash.
-    static func appendFrame(body: [UInt8], to out: inout [UInt8]) -> [UInt8] {
-        let leafHash = MerkleHash.leaf(body)
-        var writer = ByteWriter(capacity: body.count + frameOverheadBytes)
-        writer.bytes(frameMagic)
-        writer.u32(UInt32(body.count))
-        writer.bytes(body)
-        writer.bytes(leafHash)
-        out.append(contentsOf: writer.buffer)
+    /// Appends one frame whose body `encodeBody` writes straight into `out`, and returns the leaf hash.
+    /// The hash input 0x00 ‖ body is hashed in place: the length byte just before the body is briefly set to
+    /// 0x00 and restored, so the body is never copied.
+    static func appendFrame(to out: inout ByteWriter, encodeBody: (inout ByteWriter) -> Void) -> [UInt8] {
+        out.bytes(frameMagic)
+        let lengthAt = out.buffer.count
+        out.u32(0)
+        let bodyStart = out.buffer.count
+        encodeBody(&out)
+        let bodyLength = out.buffer.count - bodyStart
+        precondition(bodyLength <= Int(UInt32.max), "record sizes are checked against limits before encoding")
+        let length = UInt32(bodyLength)
+        out.buffer[lengthAt] = UInt8(truncatingIfNeeded: length >> 24)
+        out.buffer[lengthAt + 1] = UInt8(truncatingIfNeeded: length >> 16)
+        out.buffer[lengthAt + 2] = UInt8(truncatingIfNeeded: length >> 8)
+        let lastLengthByte = UInt8(truncatingIfNeeded: length)
+        out.buffer[lengthAt + 3] = 0x00
+        let leafHash = out.buffer.withUnsafeBytes { MerkleHash.sha256(UnsafeRawBufferPointer(rebasing: $0[(bodyStart - 1)...])) }
+        out.buffer[lengthAt + 3] = lastLengthByte
+        out.bytes(leafHash)
         return leafHash
     }
 }

@@ -27,12 +27,12 @@ struct AuditBenchCommand: ParsableCommand {
         let template = String(decoding: try ResourceLocator.read(message), as: UTF8.self)
         let records = try AuditLoadCommand.exchange(serial: "B0000001", template: template, signer: signer)
         let recordBytes = records.map { $0.encode(leafIndex: 0).count + 40 }.reduce(0, +) / records.count
-        print("directlink bench audit: \(recordBytes)-byte records (a signed payment and its response), \(seconds) s per figure")
+        print("directlink audit bench: \(recordBytes)-byte records (a signed payment and its response), \(seconds) s per figure")
         print("log and raw alternate in \(Self.rounds) rounds per figure so that disk drift hits both alike")
-        print(pad("group", 8) + pad("log records/s", 16) + pad("raw records/s", 16) + pad("log MB/s", 10) + "ratio")
         var limits = AuditLimits()
         limits.checkpointIntervalRecords = checkpointRecords
         print("a checkpoint is signed and synced every \(checkpointRecords) records")
+        print(pad("group", 8) + pad("log records/s", 16) + pad("raw records/s", 16) + pad("log MB/s", 10) + "ratio")
         for size in batch {
             let group = (0..<size).map { records[$0 % 2] }
             let log = try AuditLog(directory: base.appendingPathComponent("log-\(size)"),

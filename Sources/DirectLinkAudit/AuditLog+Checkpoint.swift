@@ -6,11 +6,22 @@ public struct AuditInclusion: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let leafIndex: UInt64
         public let leafHash: [UInt8]
+        /// The canonical record (leaf input): the client checks that its message is the last field and that
+        /// SHA-256(0x00 ‖ record) is `leafHash`.
+        public let record: [UInt8]
         public let proof: [[UInt8]]
     }
 
     public let checkpoint: Checkpoint
     public let entries: [Entry]
+}
+
+/// Where one record's body lies, kept per (CorpId, SerialNo) so AUD.PROOF can return the record itself.
+struct RecordLocation: Sendable {
+    let leafIndex: UInt64
+    let segmentFile: String
+    let bodyOffset: Int
+    let bodyBytes: Int
 }
 
 extension AuditLog {
@@ -61,7 +72,7 @@ extension AuditLog {
 
     /// Leaf indexes of every record (inbound and outbound) with this CorpId and SerialNo.
     public func leafIndexes(corpId: String, serialNo: String) -> [UInt64] {
-        lock.withLock { bySerial[Self.serialKey(corpId, serialNo)] ?? [] }
+        lock.withLock { (bySerial[Self.serialKey(corpId, serialNo)] ?? []).map(\.leafIndex) }
     }
 
     /// AUD.PROOF: inclusion proofs for a corporation's SerialNo against the newest checkpoint. Records newer than
@@ -69,13 +80,36 @@ extension AuditLog {
     public func inclusion(corpId: String, serialNo: String) throws -> AuditInclusion {
         try lock.withLock {
             guard let checkpoint = checkpoints.last else { throw AuditError(.notFound, "no checkpoint has been signed yet") }
-            let indexes = (bySerial[Self.serialKey(corpId, serialNo)] ?? []).filter { $0 < checkpoint.treeSize }
-            guard !indexes.isEmpty else { throw AuditError(.notFound, "no record for this CorpId and SerialNo is covered by a checkpoint yet") }
-            let entries = indexes.map {
-                AuditInclusion.Entry(leafIndex: $0, leafHash: tree.leafHash(at: $0),
-                                     proof: tree.inclusionProof(leafIndex: $0, treeSize: checkpoint.treeSize))
+            let locations = (bySerial[Self.serialKey(corpId, serialNo)] ?? []).filter { $0.leafIndex < checkpoint.treeSize }
+            guard !locations.isEmpty else { throw AuditError(.notFound, "no record for this CorpId and SerialNo is covered by a checkpoint yet") }
+            let entries = try locations.map { location in
+                let record = try readBody(location)
+                let leafHash = tree.leafHash(at: location.leafIndex)
+                // Checked when written, checked again when read: the file must still hold what the tree says.
+                guard MerkleHash.leaf(record) == leafHash else {
+                    throw AuditError(.recordChecksum, "\(location.segmentFile) no longer holds the record the tree was built from",
+                                     recordIndex: location.leafIndex)
+                }
+                return AuditInclusion.Entry(leafIndex: location.leafIndex, leafHash: leafHash, record: record,
+                                            proof: tree.inclusionProof(leafIndex: location.leafIndex, treeSize: checkpoint.treeSize))
             }
             return AuditInclusion(checkpoint: checkpoint, entries: entries)
+        }
+    }
+
+    private func readBody(_ location: RecordLocation) throws -> [UInt8] {
+        let path = directory.appendingPathComponent(location.segmentFile).path
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw AuditError(.io, "cannot open \(path)") }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(location.bodyOffset))
+            let data = try handle.read(upToCount: location.bodyBytes) ?? Data()
+            guard data.count == location.bodyBytes else { throw AuditError(.io, "\(path) is shorter than the log's index says") }
+            return [UInt8](data)
+        } catch let error as AuditError {
+            throw error
+        } catch {
+            throw AuditError(.io, "cannot read \(path): \(error.localizedDescription)")
         }
     }
 

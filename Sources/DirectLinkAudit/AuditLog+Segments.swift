@@ -3,7 +3,7 @@ import Foundation
 extension AuditLog {
     struct OpenedSegments {
         var tree = MerkleTree()
-        var bySerial: [String: [UInt64]] = [:]
+        var bySerial: [String: [RecordLocation]] = [:]
         var file: AppendFile
         var name: SegmentName
     }
@@ -16,7 +16,7 @@ extension AuditLog {
                              recovery: inout Recovery) throws -> OpenedSegments {
         let names = try SegmentName.list(in: directory)
         var tree = MerkleTree()
-        var bySerial: [String: [UInt64]] = [:]
+        var bySerial: [String: [RecordLocation]] = [:]
         for (position, name) in names.enumerated() {
             let path = directory.appendingPathComponent(name.fileName).path
             let data = try AppendFile.read(path)
@@ -25,7 +25,9 @@ extension AuditLog {
             for frame in scan.frames {
                 tree.append(leafHash: frame.leafHash)
                 let (_, record) = try AuditRecord.decode(data[frame.bodyStart..<frame.bodyEnd])
-                bySerial[serialKey(record.corpId, record.serialNo), default: []].append(frame.leafIndex)
+                bySerial[serialKey(record.corpId, record.serialNo), default: []].append(
+                    RecordLocation(leafIndex: frame.leafIndex, segmentFile: name.fileName, bodyOffset: frame.bodyStart,
+                                   bodyBytes: frame.bodyEnd - frame.bodyStart))
             }
             if let torn = scan.tornTail {
                 guard tree.size >= protectedRecords else {

@@ -30,7 +30,7 @@ public final class AuditLog: @unchecked Sendable {
     var segmentName: SegmentName
     let checkpointFile: AppendFile
     var checkpoints: [Checkpoint]
-    var bySerial: [String: [UInt64]] = [:]
+    var bySerial: [String: [RecordLocation]] = [:]
     var failed: AuditError?
 
     public static let certificateFileName = "audit-certificate.pem"
@@ -117,11 +117,14 @@ public final class AuditLog: @unchecked Sendable {
             try rotateIfNeeded(now: clock())
             var buffer = ByteWriter(capacity: records.reduce(0) { $0 + $1.encodedBytesEstimate + Segment.frameOverheadBytes })
             var hashes: [[UInt8]] = []
+            var bodies: [(offset: Int, bytes: Int)] = []
+            let sizeBefore = segment.size
             for (offset, record) in records.enumerated() {
                 let index = tree.size + UInt64(offset)
+                let frameStart = buffer.buffer.count
                 hashes.append(Segment.appendFrame(to: &buffer) { record.encode(leafIndex: index, into: &$0) })
+                bodies.append((sizeBefore + frameStart + 8, buffer.buffer.count - frameStart - Segment.frameOverheadBytes))
             }
-            let sizeBefore = segment.size
             do {
                 try segment.write(buffer.buffer)
                 try segment.sync()
@@ -132,7 +135,9 @@ public final class AuditLog: @unchecked Sendable {
             let first = tree.size
             for (offset, hash) in hashes.enumerated() {
                 tree.append(leafHash: hash)
-                bySerial[Self.serialKey(records[offset].corpId, records[offset].serialNo), default: []].append(first + UInt64(offset))
+                let location = RecordLocation(leafIndex: first + UInt64(offset), segmentFile: segmentName.fileName,
+                                              bodyOffset: bodies[offset].offset, bodyBytes: bodies[offset].bytes)
+                bySerial[Self.serialKey(records[offset].corpId, records[offset].serialNo), default: []].append(location)
             }
             return (0..<UInt64(records.count)).map { first + $0 }
         }

@@ -30,16 +30,46 @@ struct AuditLogTests {
     }
 
     @Test func inclusionAnswersAgainstTheNewestCheckpointAndVerifies() throws {
+        var limits = AuditLimits()
+        limits.segmentBytesMax = 8192
         let directory = try Fixture.populatedLog(exchanges: 5)
-        let log = try Fixture.openLog(directory)
-        let answer = try log.inclusion(corpId: "CORPA001", serialNo: "S1002")
-        #expect(answer.entries.map(\.leafIndex) == [4, 5])
-        for entry in answer.entries {
-            #expect(MerkleProof.verifyInclusion(leafHash: entry.leafHash, leafIndex: entry.leafIndex, treeSize: answer.checkpoint.treeSize,
-                                                proof: entry.proof, rootHash: answer.checkpoint.rootHash))
+        let log = try Fixture.openLog(directory, limits: limits)
+        _ = try log.append(try Fixture.exchange(serial: "S2000", signer: Fixture.makerSigner()))
+        #expect(throws: AuditError.self) { try log.inclusion(corpId: "CORPA001", serialNo: "S2000") }  // not checkpointed yet
+        try log.checkpoint()
+        // S1002 was found by scanning on open, S2000 was indexed by append (in a rotated segment).
+        for (serial, indexes) in [("S1002", [UInt64(4), 5]), ("S2000", [10, 11])] {
+            let answer = try log.inclusion(corpId: "CORPA001", serialNo: serial)
+            #expect(answer.entries.map(\.leafIndex) == indexes)
+            for entry in answer.entries {
+                let decoded = try AuditRecord.decode(entry.record[...])
+                #expect(decoded.leafIndex == entry.leafIndex && decoded.record.serialNo == serial)
+                #expect(MerkleHash.leaf(entry.record) == entry.leafHash)
+                #expect(MerkleProof.verifyInclusion(leafHash: entry.leafHash, leafIndex: entry.leafIndex, treeSize: answer.checkpoint.treeSize,
+                                                    proof: entry.proof, rootHash: answer.checkpoint.rootHash))
+            }
+            #expect(answer.checkpoint.isSigned(by: try Fixture.auditCertificate()))
         }
-        #expect(answer.checkpoint.isSigned(by: try Fixture.auditCertificate()))
         #expect(throws: AuditError.self) { try log.inclusion(corpId: "CORPB001", serialNo: "S1002") }
+    }
+
+    @Test func concurrentAppendsGetDistinctConsecutiveIndexes() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory)
+        let signer = try Fixture.makerSigner()
+        let indexes = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var mine: [UInt64] = []
+                    for number in 0..<10 { mine += try log.append(try Fixture.exchange(serial: "W\(worker)-\(number)", signer: signer)) }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [UInt64]()) { $0 += $1 }
+        }
+        #expect(indexes.sorted() == Array(0..<80))
+        try log.close()
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 80)
     }
 
     @Test func tornPartialRecordIsCutOnOpenAndReported() throws {

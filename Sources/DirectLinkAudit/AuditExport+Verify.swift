@@ -21,13 +21,9 @@ extension AuditExport {
         } catch {
             throw AuditError(.bundleMalformed, "\(Self.certificate): \(error)")
         }
-        if let trust {
-            do { _ = try trust.validate(leaf: certificate, intermediates: [], at: Date()) } catch {
-                throw AuditError(.keyRejected, "the audit certificate is not trusted: \(error)")
-            }
-        }
         let checkpoint = try Checkpoint.parse(signedText: try AppendFile.read(bundle.appendingPathComponent(checkpointText).path),
                                               signature: try AppendFile.read(bundle.appendingPathComponent(checkpointSignature).path))
+        try AuditVerifier.checkAuditCertificate(certificate, trust: trust, at: checkpoint.time)
         guard checkpoint.isSigned(by: certificate) else {
             throw AuditError(.checkpointSignature, "\(checkpointText) is not signed by \(Self.certificate)")
         }

@@ -4,10 +4,10 @@ import Foundation
 
 /// `directlink audit verify`: re-derives everything from the files and stops at the first thing that does not hold.
 ///
-/// Order: audit certificate (against `trust`, when given) → segments and records in leaf order (framing, checksum,
-/// index, encoding, then the XML signature of each verified inbound message) → torn tail → every checkpoint's
-/// signature and order → each checkpoint's root against the records → consistency proofs between consecutive
-/// checkpoints.
+/// Order: segments and records in leaf order (framing, checksum, index, encoding, then the XML signature of each
+/// verified inbound message) → torn tail → the audit certificate's chain (against `trust`, when given, at the newest
+/// checkpoint's time: the key signed then, and may have expired since) → every checkpoint's signature and order →
+/// each checkpoint's root against the records → consistency proofs between consecutive checkpoints.
 public struct AuditVerifier: Sendable {
     public struct Summary: Sendable, Equatable {
         public var records: UInt64 = 0
@@ -29,13 +29,6 @@ public struct AuditVerifier: Sendable {
 
     public func verify(directory: URL) throws -> Summary {
         let certificate = try AuditLogReader.certificate(directory: directory)
-        if let trust {
-            do {
-                _ = try trust.validate(leaf: certificate, intermediates: [], at: Date())
-            } catch {
-                throw AuditError(.keyRejected, "the audit certificate is not trusted: \(error)")
-            }
-        }
         var summary = Summary()
         let verifier = trust.map { MessageVerifier(trust: $0, schema: nil) }
         let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
@@ -53,11 +46,21 @@ public struct AuditVerifier: Sendable {
             throw AuditError(.checkpointMalformed, "\(CheckpointFile.fileName) ends in \(contents.checkpointTornBytes) bytes of a partial checkpoint",
                              checkpointIndex: contents.checkpoints.count)
         }
+        try Self.checkAuditCertificate(certificate, trust: trust, at: contents.checkpoints.last?.time ?? Date())
         try Self.checkCheckpoints(contents.checkpoints, tree: contents.tree, certificate: certificate)
         summary.records = contents.tree.size
         summary.checkpoints = contents.checkpoints.count
         summary.recordsAfterLastCheckpoint = contents.tree.size - (contents.checkpoints.last?.treeSize ?? 0)
         return summary
+    }
+
+    static func checkAuditCertificate(_ certificate: Certificate, trust: TrustStore?, at time: Date) throws {
+        guard let trust else { return }
+        do {
+            _ = try trust.validate(leaf: certificate, intermediates: [], at: time)
+        } catch {
+            throw AuditError(.keyRejected, "the audit certificate is not trusted at \(time): \(error)")
+        }
     }
 
     static func checkMessage(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier) throws {

@@ -159,3 +159,23 @@ struct TamperTests {
         #expect(summary.inboundSignaturesChecked == 0 && summary.records == 4)
     }
 }
+
+extension TamperTests {
+    @Test func auditCertificateOutsideTheTrustStoreIsRefused() throws {
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory)
+        _ = try log.append([try Fixture.exchange(serial: "O1", signer: Fixture.makerSigner())[1]])  // a response only
+        try log.close()
+        let foreign = try TrustStore(caBundlePath: Fixture.path("Fixtures/pki/untrusted-ca.pem"), crlPaths: [])
+        let error = #expect(throws: AuditError.self) { _ = try AuditVerifier(trust: foreign).verify(directory: directory) }
+        #expect(error?.code == .keyRejected)
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 1)
+    }
+
+    @Test func replacedAuditCertificateFailsEveryCheckpointSignature() throws {
+        let (directory, _) = try Self.log()
+        let other = try Fixture.read("Fixtures/pki/bank-signing-ec.pem")
+        try Data(other).write(to: directory.appendingPathComponent(AuditLog.certificateFileName))
+        Self.expectFailure(directory, .checkpointSignature, record: nil, checkpoint: 0)
+    }
+}

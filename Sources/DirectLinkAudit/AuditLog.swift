@@ -108,8 +108,8 @@ public final class AuditLog: @unchecked Sendable {
     /// log refuses every later append (reopen it to recover).
     public func append(_ records: [AuditRecord]) throws -> [UInt64] {
         guard !records.isEmpty else { return [] }
-        guard records.count <= limits.batchRecordsMax else {
-            throw AuditError(.limitExceeded, "\(records.count) records in one append; batchRecordsMax is \(limits.batchRecordsMax)")
+        guard records.count <= limits.groupRecordsMax else {
+            throw AuditError(.limitExceeded, "\(records.count) records in one append; groupRecordsMax is \(limits.groupRecordsMax)")
         }
         for record in records { try record.check(limits) }
         return try lock.withLock {

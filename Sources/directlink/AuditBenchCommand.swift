@@ -13,7 +13,7 @@ struct AuditBenchCommand: ParsableCommand {
     )
 
     @Option(help: "Seconds to measure each figure.") var seconds: Double = 2
-    @Option(help: "Records per group commit (repeatable).") var batch: [Int] = [1, 64, 512]
+    @Option(help: "Records per group commit (repeatable).") var group: [Int] = [1, 64, 512]
     @Option(help: "Records between signed checkpoints (each costs a signature and an fdatasync of checkpoints.log).")
     var checkpointRecords: Int = AuditLimits.default.checkpointIntervalRecords
     @Option(help: "Scratch folder on the disk to measure (default: a temporary folder).") var dir: String?
@@ -33,7 +33,7 @@ struct AuditBenchCommand: ParsableCommand {
         limits.checkpointIntervalRecords = checkpointRecords
         print("a checkpoint is signed and synced every \(checkpointRecords) records")
         print(pad("group", 8) + pad("log records/s", 16) + pad("raw records/s", 16) + pad("log MB/s", 10) + "ratio")
-        for size in batch {
+        for size in group {
             let group = (0..<size).map { records[$0 % 2] }
             let log = try AuditLog(directory: base.appendingPathComponent("log-\(size)"),
                                    key: PrivateKey(pem: ResourceLocator.read("\(pki)/bank-audit.key")),

@@ -13,7 +13,7 @@ struct AuditLoadCommand: ParsableCommand {
 
     @Option(help: "The log directory.") var dir: String
     @Option(help: "Request/response pairs to append.") var count: Int = 1_000_000
-    @Option(help: "Pairs per group commit.") var batch: Int = 8
+    @Option(help: "Pairs per group commit.") var group: Int = 8
     @Option(help: "Records between signed checkpoints.") var checkpointRecords: Int = 64
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
     @Option(help: "Unsigned request template.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
@@ -29,7 +29,7 @@ struct AuditLoadCommand: ParsableCommand {
         var sent = 0
         while sent < count {
             var records: [AuditRecord] = []
-            for offset in 0..<min(batch, count - sent) {
+            for offset in 0..<min(group, count - sent) {
                 let serial = "L\(run)-\(sent + offset)"
                 records += try Self.exchange(serial: serial, template: template, signer: signer)
             }

@@ -22,7 +22,7 @@ import Glibc
     static func killWriter(directory: URL, after acknowledgements: Int) throws -> [(UInt64, String)] {
         let process = Process()
         process.executableURL = try binary()
-        process.arguments = ["audit", "load", "--dir", directory.path, "--batch", "8", "--checkpoint-records", "64",
+        process.arguments = ["audit", "load", "--dir", directory.path, "--group", "8", "--checkpoint-records", "64",
                              "--pki", Fixture.path("Fixtures/pki"), "--message", Fixture.path("Fixtures/messages/corpa/single-payment.xml")]
         let output = Pipe()
         process.standardOutput = output

@@ -19,7 +19,7 @@ public struct AuditInclusion: Sendable, Equatable {
 /// Where one record's body lies, kept per (CorpId, SerialNo) so AUD.PROOF can return the record itself.
 struct RecordLocation: Sendable {
     let leafIndex: UInt64
-    let segmentFile: String
+    let segment: SegmentName
     let bodyOffset: Int
     let bodyBytes: Int
 }
@@ -87,7 +87,7 @@ extension AuditLog {
                 let leafHash = tree.leafHash(at: location.leafIndex)
                 // Checked when written, checked again when read: the file must still hold what the tree says.
                 guard MerkleHash.leaf(record) == leafHash else {
-                    throw AuditError(.recordChecksum, "\(location.segmentFile) no longer holds the record the tree was built from",
+                    throw AuditError(.recordChecksum, "\(location.segment.fileName) no longer holds the record the tree was built from",
                                      recordIndex: location.leafIndex)
                 }
                 return AuditInclusion.Entry(leafIndex: location.leafIndex, leafHash: leafHash, record: record,
@@ -98,7 +98,7 @@ extension AuditLog {
     }
 
     private func readBody(_ location: RecordLocation) throws -> [UInt8] {
-        let path = directory.appendingPathComponent(location.segmentFile).path
+        let path = directory.appendingPathComponent(location.segment.fileName).path
         guard let handle = FileHandle(forReadingAtPath: path) else { throw AuditError(.io, "cannot open \(path)") }
         defer { try? handle.close() }
         do {

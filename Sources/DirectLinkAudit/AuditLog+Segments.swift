@@ -26,7 +26,7 @@ extension AuditLog {
                 tree.append(leafHash: frame.leafHash)
                 let (_, record) = try AuditRecord.decode(data[frame.bodyStart..<frame.bodyEnd])
                 bySerial[serialKey(record.corpId, record.serialNo), default: []].append(
-                    RecordLocation(leafIndex: frame.leafIndex, segmentFile: name.fileName, bodyOffset: frame.bodyStart,
+                    RecordLocation(leafIndex: frame.leafIndex, segment: name, bodyOffset: frame.bodyStart,
                                    bodyBytes: frame.bodyEnd - frame.bodyStart))
             }
             if let torn = scan.tornTail {

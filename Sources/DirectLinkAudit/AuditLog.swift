@@ -135,7 +135,7 @@ public final class AuditLog: @unchecked Sendable {
             let first = tree.size
             for (offset, hash) in hashes.enumerated() {
                 tree.append(leafHash: hash)
-                let location = RecordLocation(leafIndex: first + UInt64(offset), segmentFile: segmentName.fileName,
+                let location = RecordLocation(leafIndex: first + UInt64(offset), segment: segmentName,
                                               bodyOffset: bodies[offset].offset, bodyBytes: bodies[offset].bytes)
                 bySerial[Self.serialKey(records[offset].corpId, records[offset].serialNo), default: []].append(location)
             }

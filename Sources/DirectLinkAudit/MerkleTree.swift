@@ -1,11 +1,13 @@
 /// An append-only Merkle tree over leaf hashes (RFC 9162 §2.1) that keeps every complete, aligned subtree hash.
 ///
-/// `levels[0]` holds the leaf hashes; `levels[k][i]` is the hash of the complete subtree of 2^k leaves starting
-/// at leaf i·2^k. Appending costs O(1) amortised hashes; any root, inclusion proof or consistency proof costs
-/// O(log n) lookups plus O(log n) hashes for the incomplete right edge, because every left branch in the RFC's
-/// recursive decomposition is a complete aligned subtree. Memory: about 64 bytes per leaf.
+/// `levels[0]` holds the leaf hashes; `levels[k]` the hashes of the complete subtrees of 2^k leaves, the i-th starting
+/// at leaf i·2^k. Each level is one flat byte array (32 bytes per hash) so a hash costs no allocation of its own.
+/// Appending costs O(1) amortised hashes; any root, inclusion proof or consistency proof costs O(log n) lookups plus
+/// O(log n) hashes for the incomplete right edge, because every left branch in the RFC's recursive decomposition is a
+/// complete aligned subtree. Memory: about 64 bytes per leaf.
 public struct MerkleTree: Sendable {
-    private var levels: [[[UInt8]]] = [[]]
+    private var levels: [[UInt8]] = [[]]
+    private static let width = MerkleHash.bytes
 
     public init() {}
 
@@ -13,26 +15,31 @@ public struct MerkleTree: Sendable {
         for hash in leafHashes { append(leafHash: hash) }
     }
 
-    public var size: UInt64 { UInt64(levels[0].count) }
+    public var size: UInt64 { UInt64(levels[0].count / Self.width) }
 
     public func leafHash(at index: UInt64) -> [UInt8] {
         precondition(index < size, "leaf index checked by the caller")
-        return levels[0][Int(index)]
+        return hash(level: 0, index: Int(index))
     }
+
+    private func hash(level: Int, index: Int) -> [UInt8] {
+        Array(levels[level][index * Self.width..<(index + 1) * Self.width])
+    }
+
+    private func count(level: Int) -> Int { levels[level].count / Self.width }
 
     /// Adds one leaf hash; completes every subtree it closes.
     public mutating func append(leafHash: [UInt8]) {
         precondition(leafHash.count == MerkleHash.bytes, "leaf hashes are SHA-256")
-        levels[0].append(leafHash)
+        levels[0].append(contentsOf: leafHash)
         var level = 0
-        var count = levels[0].count
+        var count = count(level: 0)
         while count % 2 == 0 {
-            let left = levels[level][count - 2]
-            let right = levels[level][count - 1]
+            let parent = MerkleHash.node(hash(level: level, index: count - 2), hash(level: level, index: count - 1))
             if levels.count == level + 1 { levels.append([]) }
-            levels[level + 1].append(MerkleHash.node(left, right))
+            levels[level + 1].append(contentsOf: parent)
             level += 1
-            count = levels[level].count
+            count = self.count(level: level)
         }
     }
 
@@ -48,8 +55,7 @@ public struct MerkleTree: Sendable {
     /// the left part of every split is a complete aligned subtree, found in `levels`.
     func subtreeHash(start: UInt64, count: UInt64) -> [UInt8] {
         if count.nonzeroBitCount == 1, start % count == 0 {
-            let level = count.trailingZeroBitCount
-            return levels[level][Int(start / count)]
+            return hash(level: count.trailingZeroBitCount, index: Int(start / count))
         }
         let k = largestPowerOfTwoBelow(count)
         return MerkleHash.node(subtreeHash(start: start, count: k), subtreeHash(start: start + k, count: count - k))

@@ -14,7 +14,7 @@ extension AuditExport {
     /// Checks a bundle with nothing but its own files (and `trust`, when given, for the audit certificate's chain
     /// and the inbound messages' signatures). Order: certificate → checkpoint signature → manifest against the
     /// checkpoint → per entry: record file, message bytes, leaf hash, inclusion proof, message signature.
-    public static func verify(bundle: URL, trust: TrustStore?) throws -> BundleSummary {
+    public static func verify(bundle: URL, trust: TrustStore?, auditCertificateFingerprint: String? = nil) throws -> BundleSummary {
         let certificate: Certificate
         do {
             certificate = try Certificate(pem: try AppendFile.read(bundle.appendingPathComponent(Self.certificate).path))
@@ -23,7 +23,8 @@ extension AuditExport {
         }
         let checkpoint = try Checkpoint.parse(signedText: try AppendFile.read(bundle.appendingPathComponent(checkpointText).path),
                                               signature: try AppendFile.read(bundle.appendingPathComponent(checkpointSignature).path))
-        try AuditVerifier.checkAuditCertificate(certificate, trust: trust, at: checkpoint.time)
+        let pinned = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
+        try AuditVerifier.checkAuditCertificate(certificate, trust: trust, pinned: pinned, at: checkpoint.time)
         guard checkpoint.isSigned(by: certificate) else {
             throw AuditError(.checkpointSignature, "\(checkpointText) is not signed by \(Self.certificate)")
         }

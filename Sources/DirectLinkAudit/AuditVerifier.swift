@@ -17,13 +17,19 @@ public struct AuditVerifier: Sendable {
         public var inboundRejected = 0
         /// Records newer than the newest checkpoint (protected by fsync only until the next checkpoint).
         public var recordsAfterLastCheckpoint: UInt64 = 0
+        /// SHA-256 of the audit certificate the checkpoints were checked with.
+        public var auditCertificateFingerprint = ""
     }
 
     public let trust: TrustStore?
+    /// Lowercase hex SHA-256 of the bank's published audit certificate. Any certificate that chains to `trust` would
+    /// otherwise do — a corporation's operator certificate too — so an auditor should always pin it.
+    public let auditCertificateFingerprint: String?
     public let limits: AuditLimits
 
-    public init(trust: TrustStore?, limits: AuditLimits = .default) {
+    public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default) {
         self.trust = trust
+        self.auditCertificateFingerprint = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
         self.limits = limits
     }
 
@@ -46,15 +52,20 @@ public struct AuditVerifier: Sendable {
             throw AuditError(.checkpointMalformed, "\(CheckpointFile.fileName) ends in \(contents.checkpointTornBytes) bytes of a partial checkpoint",
                              checkpointIndex: contents.checkpoints.count)
         }
-        try Self.checkAuditCertificate(certificate, trust: trust, at: contents.checkpoints.last?.time ?? Date())
+        try Self.checkAuditCertificate(certificate, trust: trust, pinned: auditCertificateFingerprint,
+                                       at: contents.checkpoints.last?.time ?? Date())
         try Self.checkCheckpoints(contents.checkpoints, tree: contents.tree, certificate: certificate)
         summary.records = contents.tree.size
+        summary.auditCertificateFingerprint = certificate.fingerprintSHA256
         summary.checkpoints = contents.checkpoints.count
         summary.recordsAfterLastCheckpoint = contents.tree.size - (contents.checkpoints.last?.treeSize ?? 0)
         return summary
     }
 
-    static func checkAuditCertificate(_ certificate: Certificate, trust: TrustStore?, at time: Date) throws {
+    static func checkAuditCertificate(_ certificate: Certificate, trust: TrustStore?, pinned: String?, at time: Date) throws {
+        if let pinned, certificate.fingerprintSHA256 != pinned {
+            throw AuditError(.keyRejected, "the audit certificate's SHA-256 is \(certificate.fingerprintSHA256), not the pinned \(pinned)")
+        }
         guard let trust else { return }
         do {
             _ = try trust.validate(leaf: certificate, intermediates: [], at: time)

@@ -36,12 +36,17 @@ struct AuditVerifyCommand: ParsableCommand {
     @Argument(help: "The log directory.") var logDirectory: String
     @Option(help: "Trusted CA bundle (PEM): checks the audit certificate and every inbound message's signature.") var trust: String?
     @Option(help: "CRL file (PEM); repeat for several.") var crl: [String] = []
+    @Option(help: "SHA-256 of the bank's published audit certificate (hex); without it any trusted certificate is accepted.")
+    var auditFingerprint: String?
 
     func run() throws {
         let store = try AuditCommand.trustStore(trust, crl: crl)
         do {
-            let summary = try AuditVerifier(trust: store).verify(directory: URL(fileURLWithPath: logDirectory))
+            let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint)
+            let summary = try verifier.verify(directory: URL(fileURLWithPath: logDirectory))
             print("OK \(logDirectory): \(summary.records) records, \(summary.checkpoints) checkpoints, consistency holds between each consecutive pair")
+            print("   checkpoints signed by the audit certificate sha256=\(summary.auditCertificateFingerprint)"
+                  + (auditFingerprint == nil ? " (NOT pinned: compare it with the bank's published one)" : " (pinned)"))
             if store == nil {
                 print("   inbound signatures NOT checked (no --trust given)")
             } else {

@@ -45,13 +45,15 @@ struct AuditVerifyExportCommand: ParsableCommand {
     @Argument(help: "The bundle folder.") var out: String
     @Option(help: "Trusted CA bundle (PEM): checks the audit certificate and the inbound messages' signatures.") var trust: String?
     @Option(help: "CRL file (PEM); repeat for several.") var crl: [String] = []
+    @Option(help: "SHA-256 of the bank's published audit certificate (hex).") var auditFingerprint: String?
 
     func run() throws {
         let store = try AuditCommand.trustStore(trust, crl: crl)
         do {
-            let summary = try AuditExport.verify(bundle: URL(fileURLWithPath: out), trust: store)
+            let summary = try AuditExport.verify(bundle: URL(fileURLWithPath: out), trust: store, auditCertificateFingerprint: auditFingerprint)
             print("OK \(out): \(summary.entries) records proven included in the signed tree of \(summary.treeSize) records")
-            print("   audit certificate sha256=\(summary.auditCertificateFingerprint) (compare with the bank's published one)")
+            print("   audit certificate sha256=\(summary.auditCertificateFingerprint)"
+                  + (auditFingerprint == nil ? " (NOT pinned: compare it with the bank's published one)" : " (pinned)"))
             print(store == nil ? "   inbound signatures NOT checked (no --trust given)"
                                : "   \(summary.inboundSignaturesChecked) inbound signatures verified")
         } catch let error as AuditError {

@@ -18,7 +18,13 @@ struct ExportTests {
         #expect(manifest.treeSize == 8)
         let summary = try AuditExport.verify(bundle: output, trust: Fixture.trust())
         #expect(summary.entries == 8 && summary.inboundSignaturesChecked == 4)
-        #expect(summary.auditCertificateFingerprint == (try Fixture.auditCertificate()).fingerprintSHA256)
+        let fingerprint = try Fixture.auditCertificate().fingerprintSHA256
+        #expect(summary.auditCertificateFingerprint == fingerprint)
+        #expect(try AuditExport.verify(bundle: output, trust: nil, auditCertificateFingerprint: fingerprint.uppercased()).entries == 8)
+        let error = #expect(throws: AuditError.self) {
+            try AuditExport.verify(bundle: output, trust: nil, auditCertificateFingerprint: String(repeating: "0", count: 64))
+        }
+        #expect(error?.code == .keyRejected)
     }
 
     @Test func exportSelectsByCorporationAndDate() throws {

@@ -35,7 +35,8 @@ struct TamperTests {
         let (directory, _) = try Self.log()
         let summary = try Self.verify(directory)
         #expect(summary == AuditVerifier.Summary(records: 12, checkpoints: 3, inboundSignaturesChecked: 6, inboundRejected: 0,
-                                                  recordsAfterLastCheckpoint: 0))
+                                                  recordsAfterLastCheckpoint: 0,
+                                                  auditCertificateFingerprint: try Fixture.auditCertificate().fingerprintSHA256))
     }
 
     @Test func changedByteIsCaughtByItsChecksum() throws {
@@ -177,5 +178,22 @@ extension TamperTests {
         let other = try Fixture.read("Fixtures/pki/bank-signing-ec.pem")
         try Data(other).write(to: directory.appendingPathComponent(AuditLog.certificateFileName))
         Self.expectFailure(directory, .checkpointSignature, record: nil, checkpoint: 0)
+    }
+}
+
+extension TamperTests {
+    /// A whole log forged by someone holding any certificate the CA issued (here a corporation's operator) passes a
+    /// trust-store check; only pinning the bank's audit certificate catches it.
+    @Test func logSignedByAnotherTrustedCertificateIsCaughtOnlyByThePin() throws {
+        let directory = try Fixture.temporaryDirectory()
+        let key = try PrivateKey(pem: Fixture.read("Fixtures/pki/corpa-maker-ec.key"))
+        let certificate = try Certificate(pem: Fixture.read("Fixtures/pki/corpa-maker-ec.pem"))
+        let log = try AuditLog(directory: directory, key: key, certificate: certificate)
+        _ = try log.append(try Fixture.exchange(serial: "F1", signer: Fixture.makerSigner()))
+        try log.close()
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 2)
+        let pinned = try AuditVerifier(trust: Fixture.trust(), auditCertificateFingerprint: Fixture.auditCertificate().fingerprintSHA256)
+        let error = #expect(throws: AuditError.self) { _ = try pinned.verify(directory: directory) }
+        #expect(error?.code == .keyRejected)
     }
 }

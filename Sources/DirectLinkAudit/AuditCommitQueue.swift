@@ -12,6 +12,7 @@ public final class AuditCommitQueue: @unchecked Sendable {
 
     public let log: AuditLog
     private let timerSeconds: Double
+    private let gatherSeconds: Double
     private let condition = NSCondition()
     private var pending: [Waiter] = []
     private var stopping = false
@@ -20,9 +21,12 @@ public final class AuditCommitQueue: @unchecked Sendable {
     private var checkpointError: AuditError?
 
     /// Starts the commit thread. `timerSeconds` bounds how long an idle log waits before `checkpointIfDue`.
-    public init(log: AuditLog, timerSeconds: Double = 1) {
+    /// `gatherSeconds` is how long the thread lets a group gather after the first waiter arrives: more records per
+    /// fdatasync, at that much latency. Each fdatasync also costs kernel CPU that the verifiers would otherwise use.
+    public init(log: AuditLog, timerSeconds: Double = 1, gatherSeconds: Double = 0) {
         self.log = log
         self.timerSeconds = timerSeconds
+        self.gatherSeconds = gatherSeconds
         let thread = Thread { [self] in run() }
         thread.name = "directlink-audit-commit"
         thread.start()
@@ -65,6 +69,11 @@ public final class AuditCommitQueue: @unchecked Sendable {
             condition.lock()
             while pending.isEmpty, !stopping {
                 if !condition.wait(until: Date() + timerSeconds) { break }
+            }
+            if gatherSeconds > 0, !pending.isEmpty, !stopping {
+                let until = Date() + gatherSeconds
+                while !stopping, pending.reduce(0, { $0 + $1.records.count }) < log.limits.groupRecordsMax,
+                      condition.wait(until: until) {}
             }
             let group = takeGroup()
             let done = stopping && pending.isEmpty && group.isEmpty

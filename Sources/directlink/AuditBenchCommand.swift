@@ -6,7 +6,7 @@ import Foundation
 
 /// Records/s through `AuditLog.append` per group-commit size, beside the rate of writing the same number of bytes
 /// with one write + one fdatasync per group to a plain file in the same folder, measured in the same run.
-struct AuditBenchCommand: ParsableCommand {
+struct AuditBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Audit log appends/s per group size beside the raw fdatasync'd write rate (run a release build)."
@@ -19,8 +19,12 @@ struct AuditBenchCommand: ParsableCommand {
     @Option(help: "Scratch folder on the disk to measure (default: a temporary folder).") var dir: String?
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
     @Option(help: "Unsigned request template.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
+    @Option(help: "Exchanges in flight for the pipeline figure (0 skips it).") var inFlight: Int = 64
+    @Option(help: "Exchanges each in-flight worker answers before one commit covers them all.") var perCommit: Int = 1
+    @Option(help: "Pipeline phases to run: both, off, on (profiling aid).") var pipelinePhases: String = "both"
+    @Option(help: "Milliseconds a group commit gathers before its fdatasync in the pipeline figure.") var gatherMilliseconds: Double = 0
 
-    func run() throws {
+    func run() async throws {
         let base = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent("audit-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
         let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-ec.key", certificatePath: "\(pki)/corpa-maker-ec.pem")
@@ -51,9 +55,47 @@ struct AuditBenchCommand: ParsableCommand {
                   + pad(String(format: "%.1f", logRate * Double(recordBytes) / 1e6), 10) + String(format: "%.0f%%", 100 * logRate / raw))
         }
         try printCPUCost(records)
+        if inFlight > 0 { try await printPipeline(base: base) }
     }
 
     static let rounds = 6
+
+    /// The daemon stand-in: exchanges/s with the log off and on, alternating, in the same run.
+    func printPipeline(base: URL) async throws {
+        let pipeline = try AuditBenchPipeline(pki: pki, message: message)
+        var limits = AuditLimits()
+        limits.checkpointIntervalRecords = checkpointRecords
+        let queue = AuditCommitQueue(log: try AuditLog(directory: base.appendingPathComponent("pipeline"),
+                                                       key: PrivateKey(pem: ResourceLocator.read("\(pki)/bank-audit.key")),
+                                                       certificate: Certificate(pem: ResourceLocator.read("\(pki)/bank-audit.pem")),
+                                                       limits: limits),
+                                      gatherSeconds: gatherMilliseconds / 1000)
+        var (off, on, cpuOff, cpuOn) = (0.0, 0.0, 0.0, 0.0)
+        let share = seconds / Double(Self.rounds)
+        for _ in 0..<Self.rounds {
+            var start = Self.processCPUSeconds()
+            if pipelinePhases != "on" { off += try await pipeline.rate(seconds: share, inFlight: inFlight, perCommit: perCommit, queue: nil) / Double(Self.rounds) }
+            cpuOff += (Self.processCPUSeconds() - start) / seconds
+            start = Self.processCPUSeconds()
+            if pipelinePhases != "off" { on += try await pipeline.rate(seconds: share, inFlight: inFlight, perCommit: perCommit, queue: queue) / Double(Self.rounds) }
+            cpuOn += (Self.processCPUSeconds() - start) / seconds
+        }
+        let groups = queue.statistics.groups
+        try queue.close()
+        print("pipeline (verify request with XSD + sign response, \(inFlight) in flight, \(perCommit) per commit, \(ProcessInfo.processInfo.activeProcessorCount) cores, gather \(gatherMilliseconds) ms):")
+        print(String(format: "  log off %.0f exchanges/s, log on %.0f exchanges/s: the log costs %.1f%% (%d group commits)",
+                     off, on, 100 * (1 - on / off), groups))
+        let (microsOff, microsOn) = (1e6 * cpuOff / off, 1e6 * cpuOn / on)
+        print(String(format: "  CPU per exchange: %.0f µs with the log off, %.0f µs with it on: the log costs %.1f%% of CPU (%.2f / %.2f cores busy)",
+                     microsOff, microsOn, 100 * (1 - microsOff / microsOn), cpuOff, cpuOn))
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
 
     /// CPU alone: canonical encoding, leaf hash and tree append per record, no I/O.
     func printCPUCost(_ records: [AuditRecord]) throws {

@@ -104,8 +104,8 @@ public final class AuditLog: @unchecked Sendable {
     public var latestCheckpoint: Checkpoint? { lock.withLock { checkpoints.last } }
 
     /// Appends `records` as one group: one write, one fdatasync. Returns their leaf indexes, in order, once durable.
-    /// On a write failure the segment is cut back to where it was and the error is thrown; if even that fails the
-    /// log refuses every later append (reopen it to recover).
+    /// On a write failure the segment is cut back to where it was and the error is thrown; after a failed fdatasync,
+    /// or if cutting back fails, the log refuses every later append (reopen it to recover).
     public func append(_ records: [AuditRecord]) throws -> [UInt64] {
         guard !records.isEmpty else { return [] }
         guard records.count <= limits.groupRecordsMax else {
@@ -127,9 +127,17 @@ public final class AuditLog: @unchecked Sendable {
             }
             do {
                 try segment.write(buffer.buffer)
-                try segment.sync()
             } catch let error as AuditError {
                 do { try segment.truncate(to: sizeBefore) } catch { failed = error as? AuditError }
+                throw error
+            }
+            do {
+                try segment.sync()
+            } catch let error as AuditError {
+                // After a failed fdatasync the kernel may have dropped the dirty pages and a retry could "succeed"
+                // without writing them: never trust this descriptor again (reopen rescans the files).
+                try? segment.truncate(to: sizeBefore)
+                failed = error
                 throw error
             }
             let first = tree.size

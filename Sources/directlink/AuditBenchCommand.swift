@@ -24,6 +24,13 @@ struct AuditBenchCommand: AsyncParsableCommand {
     @Option(help: "Pipeline phases to run: both, off, on (profiling aid).") var pipelinePhases: String = "both"
     @Option(help: "Milliseconds a group commit gathers before its fdatasync in the pipeline figure.") var gatherMilliseconds: Double = 0
 
+    func validate() throws {
+        guard ["both", "off", "on"].contains(pipelinePhases) else { throw ValidationError("--pipeline-phases is both, off or on") }
+        guard group.allSatisfy({ $0 > 0 }), inFlight >= 0, perCommit > 0, seconds > 0 else {
+            throw ValidationError("--group, --per-commit and --seconds must be positive")
+        }
+    }
+
     func run() async throws {
         let base = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent("audit-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
@@ -38,7 +45,7 @@ struct AuditBenchCommand: AsyncParsableCommand {
         print("a checkpoint is signed and synced every \(checkpointRecords) records")
         print(pad("group", 8) + pad("log records/s", 16) + pad("raw records/s", 16) + pad("log MB/s", 10) + "ratio")
         for size in group {
-            let group = (0..<size).map { records[$0 % 2] }
+            let groupRecords = (0..<size).map { records[$0 % 2] }
             let log = try AuditLog(directory: base.appendingPathComponent("log-\(size)"),
                                    key: PrivateKey(pem: ResourceLocator.read("\(pki)/bank-audit.key")),
                                    certificate: Certificate(pem: ResourceLocator.read("\(pki)/bank-audit.pem")), limits: limits)
@@ -46,7 +53,7 @@ struct AuditBenchCommand: AsyncParsableCommand {
             var (logRate, raw) = (0.0, 0.0)
             for _ in 0..<Self.rounds {
                 logRate += try BenchVerifyCommand.measure(seconds: seconds / Double(Self.rounds)) {
-                    _ = try log.append(group)
+                    _ = try log.append(groupRecords)
                     try log.checkpointIfDue()
                 } * Double(size) / Double(Self.rounds)
                 raw += try rawRate(bytes: recordBytes * size, path: rawPath) * Double(size) / Double(Self.rounds)

@@ -197,3 +197,23 @@ extension TamperTests {
         #expect(error?.code == .keyRejected)
     }
 }
+
+extension TamperTests {
+    /// A flipped bit anywhere in a segment — header, frame magic, length, body or checksum — never passes and never
+    /// crashes the reader. Positions are spread evenly over the file.
+    @Test func aFlippedBitAnywhereInASegmentIsCaught() throws {
+        let (directory, editor) = try Self.log()
+        let original = editor.bytes
+        let url = URL(fileURLWithPath: editor.path)
+        for position in stride(from: 0, to: original.count, by: max(1, original.count / 300)) {
+            var damaged = original
+            damaged[position] ^= 0x10
+            try Data(damaged).write(to: url)
+            #expect(throws: AuditError.self, "flip at byte \(position) passed") {
+                _ = try AuditVerifier(trust: nil).verify(directory: directory)
+            }
+        }
+        try Data(original).write(to: url)
+        #expect(try AuditVerifier(trust: nil).verify(directory: directory).records == 12)
+    }
+}

@@ -24,8 +24,13 @@ extension AuditLog {
             let scan = try SegmentScanner.scan(data, name: name, firstIndex: tree.size, isNewest: isNewest, limits: limits)
             for frame in scan.frames {
                 tree.append(leafHash: frame.leafHash)
-                let (_, record) = try AuditRecord.decode(data[frame.bodyStart..<frame.bodyEnd])
-                bySerial[serialKey(record.corpId, record.serialNo), default: []].append(
+                let key: (corpId: String, serialNo: String)
+                do {
+                    key = try AuditRecord.decodeSerialKey(data[frame.bodyStart..<frame.bodyEnd])
+                } catch let error as AuditError {
+                    throw AuditError(error.code, "\(name.fileName): \(error.reason)", recordIndex: frame.leafIndex)
+                }
+                bySerial[serialKey(key.corpId, key.serialNo), default: []].append(
                     RecordLocation(leafIndex: frame.leafIndex, segment: name, bodyOffset: frame.bodyStart,
                                    bodyBytes: frame.bodyEnd - frame.bodyStart))
             }

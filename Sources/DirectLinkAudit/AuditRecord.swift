@@ -98,6 +98,21 @@ public struct AuditRecord: Sendable, Equatable {
         out.bytes(bytes)
     }
 
+    /// CorpId and SerialNo of a canonical encoding without copying the message (the open path indexes every record).
+    static func decodeSerialKey(_ encoded: ArraySlice<UInt8>) throws -> (corpId: String, serialNo: String) {
+        var reader = ByteReader(encoded)
+        _ = try reader.take(1 + 8 + 1 + 8 + 8)
+        var fields: [String] = []
+        for _ in 0..<3 {
+            let length = Int(try reader.u16())
+            guard let text = String(validating: try reader.take(length), as: UTF8.self) else {
+                throw AuditError(.recordEncoding, "metadata field is not UTF-8")
+            }
+            fields.append(text)
+        }
+        return (fields[1], fields[2])
+    }
+
     /// Decodes a canonical encoding; returns the leaf index it claims and the record.
     public static func decode(_ encoded: ArraySlice<UInt8>) throws -> (leafIndex: UInt64, record: AuditRecord) {
         var reader = ByteReader(encoded)

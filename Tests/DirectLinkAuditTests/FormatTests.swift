@@ -53,3 +53,11 @@ struct FormatTests {
         withExtendedLifetime(first) {}
     }
 }
+
+extension FormatTests {
+    @Test func serialKeyDecodesWithoutTheMessage() throws {
+        let record = try Fixture.exchange(serial: "K1", signer: Fixture.makerSigner())[0]
+        let key = try AuditRecord.decodeSerialKey(record.encode(leafIndex: 9)[...])
+        #expect(key.corpId == "CORPA001" && key.serialNo == "K1")
+    }
+}

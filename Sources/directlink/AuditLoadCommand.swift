@@ -4,8 +4,10 @@ import DirectLinkCrypto
 import DirectLinkMessage
 import Foundation
 
-/// Hidden: appends signed request/response pairs in group commits and prints `ACK <index> <serial>` for each record
-/// only after `append` returned (the record is durable). The crash test SIGKILLs it and checks every ACK survived.
+/// Hidden: appends signed request/response pairs in group commits and prints `ACK <index> <correlation id>` for each
+/// record only after `append` returned (the record is durable). The crash test SIGKILLs it and checks every ACK survived.
+/// With `--presigned` one signed request is reused (correlation ids stay unique), so the writer spends its time in
+/// write and fdatasync and a kill can land inside a large write.
 struct AuditLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load", abstract: "Append signed messages under load (crash tests).", shouldDisplay: false
@@ -17,25 +19,32 @@ struct AuditLoadCommand: ParsableCommand {
     @Option(help: "Records between signed checkpoints.") var checkpointRecords: Int = 64
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
     @Option(help: "Unsigned request template.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
+    @Flag(help: "Sign one request and reuse it.") var presigned = false
 
     func run() throws {
         var limits = AuditLimits()
         limits.checkpointIntervalRecords = checkpointRecords
         let log = try AuditLog(directory: URL(fileURLWithPath: dir), key: PrivateKey(pem: ResourceLocator.read("\(pki)/bank-audit.key")),
                                certificate: Certificate(pem: ResourceLocator.read("\(pki)/bank-audit.pem")), limits: limits)
+        if log.recovery.segmentBytesDropped > 0 {
+            FileHandle.standardOutput.write(Data("RECOVERED \(log.recovery.segmentBytesDropped) \(log.recovery.segmentReason ?? "")\n".utf8))
+        }
         let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-ec.key", certificatePath: "\(pki)/corpa-maker-ec.pem")
         let template = String(decoding: try ResourceLocator.read(message), as: UTF8.self)
         let run = UInt64(Date().timeIntervalSince1970 * 1000)
+        let reused = try Self.exchange(serial: "P\(run)", template: template, signer: signer)
         var sent = 0
         while sent < count {
             var records: [AuditRecord] = []
             for offset in 0..<min(group, count - sent) {
-                let serial = "L\(run)-\(sent + offset)"
-                records += try Self.exchange(serial: serial, template: template, signer: signer)
+                let id = "L\(run)-\(sent + offset)"
+                var pair = presigned ? reused : try Self.exchange(serial: id, template: template, signer: signer)
+                for position in pair.indices { pair[position].correlationId = id }
+                records += pair
             }
             let indexes = try log.append(records)
             var lines = ""
-            for (index, record) in zip(indexes, records) { lines += "ACK \(index) \(record.serialNo)\n" }
+            for (index, record) in zip(indexes, records) { lines += "ACK \(index) \(record.correlationId)\n" }
             FileHandle.standardOutput.write(Data(lines.utf8))
             try log.checkpointIfDue()
             sent += records.count / 2

@@ -78,14 +78,19 @@ struct AuditBenchCommand: AsyncParsableCommand {
                                                        limits: limits),
                                       gatherSeconds: gatherMilliseconds / 1000)
         var (off, on, cpuOff, cpuOn) = (0.0, 0.0, 0.0, 0.0)
+        var (switchesOff, switchesOn) = (0, 0)
         let share = seconds / Double(Self.rounds)
         for _ in 0..<Self.rounds {
             var start = Self.processCPUSeconds()
+            var switches = Self.contextSwitches()
             if pipelinePhases != "on" { off += try await pipeline.rate(seconds: share, inFlight: inFlight, perCommit: perCommit, queue: nil) / Double(Self.rounds) }
             cpuOff += (Self.processCPUSeconds() - start) / seconds
+            switchesOff += Self.contextSwitches() - switches
             start = Self.processCPUSeconds()
+            switches = Self.contextSwitches()
             if pipelinePhases != "off" { on += try await pipeline.rate(seconds: share, inFlight: inFlight, perCommit: perCommit, queue: queue) / Double(Self.rounds) }
             cpuOn += (Self.processCPUSeconds() - start) / seconds
+            switchesOn += Self.contextSwitches() - switches
         }
         let groups = queue.statistics.groups
         try queue.close()
@@ -95,6 +100,14 @@ struct AuditBenchCommand: AsyncParsableCommand {
         let (microsOff, microsOn) = (1e6 * cpuOff / off, 1e6 * cpuOn / on)
         print(String(format: "  CPU per exchange: %.0f µs with the log off, %.0f µs with it on: the log costs %.1f%% of CPU (%.2f / %.2f cores busy)",
                      microsOff, microsOn, 100 * (1 - microsOff / microsOn), cpuOff, cpuOn))
+        print(String(format: "  context switches per exchange: %.2f with the log off, %.2f with it on",
+                     Double(switchesOff) / (off * seconds), Double(switchesOn) / (on * seconds)))
+    }
+
+    static func contextSwitches() -> Int {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_nvcsw + usage.ru_nivcsw
     }
 
     static func processCPUSeconds() -> Double {

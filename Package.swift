@@ -73,10 +73,11 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        .target(name: "DirectLinkAudit", dependencies: ["DirectLinkCrypto", "DirectLinkMessage"]),
         .executableTarget(
             name: "directlink",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine", "DirectLinkGateway",
+                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine", "DirectLinkGateway", "DirectLinkAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,5 +103,6 @@ let package = Package(
         .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
         // Spawns the built `directlink` executable, SIGKILLs it mid-load, reopens and checks.
         .testTarget(name: "DirectLinkEngineCrashTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
+        .testTarget(name: "DirectLinkAuditTests", dependencies: ["DirectLinkAudit", "DirectLinkMessage", "DirectLinkCrypto"]),
     ]
 )

@@ -17,6 +17,7 @@ struct DirectLinkCommand: AsyncParsableCommand {
         SignCommand.self,
         VerifyCommand.self,
         BenchCommand.self,
+        AuditCommand.self,
         VersionCommand.self,
         EngineLoadCommand.self,
     ]

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Group commit for many connections: `commit` suspends the caller until its records are durable, while one dedicated
+/// thread appends everything that queued up meanwhile with a single write and fdatasync, and signs checkpoints when due.
+///
+/// The daemon awaits `commit([inbound, outbound])` and only then writes the response to the socket. The thread is
+/// never a NIO event loop or a cooperative-pool thread: fdatasync blocks.
+///
+/// `@unchecked Sendable`: `pending`, `stopping`, `finished` and the counters are only touched while holding `condition`.
+public final class AuditCommitQueue: @unchecked Sendable {
+    private typealias Waiter = (records: [AuditRecord], continuation: CheckedContinuation<[UInt64], any Error>)
+
+    public let log: AuditLog
+    private let timerSeconds: Double
+    private let gatherSeconds: Double
+    private let condition = NSCondition()
+    private var pending: [Waiter] = []
+    private var stopping = false
+    private var finished = false
+    private var groups = 0
+    private var checkpointError: AuditError?
+
+    /// Starts the commit thread. `timerSeconds` bounds how long an idle log waits before `checkpointIfDue`.
+    /// `gatherSeconds` is how long the thread lets a group gather after the first waiter arrives: more records per
+    /// fdatasync, at that much latency. Each fdatasync also costs kernel CPU that the verifiers would otherwise use.
+    public init(log: AuditLog, timerSeconds: Double = 1, gatherSeconds: Double = 0) {
+        self.log = log
+        self.timerSeconds = timerSeconds
+        self.gatherSeconds = gatherSeconds
+        let thread = Thread { [self] in run() }
+        thread.name = "directlink-audit-commit"
+        thread.start()
+    }
+
+    /// Returns the records' leaf indexes once they are durable. Throws the append's error (nothing of that group is
+    /// acknowledged) or `io` after `close()`.
+    public func commit(_ records: [AuditRecord]) async throws -> [UInt64] {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping else {
+                continuation.resume(throwing: AuditError(.io, "the audit commit queue is closed"))
+                return
+            }
+            pending.append((records, continuation))
+            condition.signal()
+        }
+    }
+
+    /// Group commits so far, and the last checkpoint failure (checkpoints are retried at the next commit or tick).
+    public var statistics: (groups: Int, checkpointError: AuditError?) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (groups, checkpointError)
+    }
+
+    /// Commits what is queued, stops the thread and signs the final checkpoint.
+    public func close() throws {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+        try log.close()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty, !stopping {
+                if !condition.wait(until: Date() + timerSeconds) { break }
+            }
+            if gatherSeconds > 0, !pending.isEmpty, !stopping {
+                let until = Date() + gatherSeconds
+                while !stopping, pending.reduce(0, { $0 + $1.records.count }) < log.limits.groupRecordsMax,
+                      condition.wait(until: until) {}
+            }
+            let group = takeGroup()
+            let done = stopping && pending.isEmpty && group.isEmpty
+            if done { finished = true; condition.broadcast() }
+            condition.unlock()
+            if done { return }
+            if !group.isEmpty { commit(group) }
+            do {
+                try log.checkpointIfDue()
+            } catch {
+                condition.withLock { checkpointError = error as? AuditError ?? AuditError(.io, "\(error)") }
+            }
+        }
+    }
+
+    /// Takes waiters, oldest first, while their records fit in one append. Caller holds `condition`.
+    private func takeGroup() -> [Waiter] {
+        var count = 0
+        var records = 0
+        for waiter in pending {
+            guard count == 0 || records + waiter.records.count <= log.limits.groupRecordsMax else { break }
+            count += 1
+            records += waiter.records.count
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return taken
+    }
+
+    private func commit(_ group: [Waiter]) {
+        do {
+            let indexes = try log.append(group.flatMap(\.records))
+            var start = 0
+            for waiter in group {
+                waiter.continuation.resume(returning: Array(indexes[start..<start + waiter.records.count]))
+                start += waiter.records.count
+            }
+            condition.withLock { groups += 1 }
+        } catch {
+            for waiter in group { waiter.continuation.resume(throwing: error) }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import DirectLinkCrypto
+import DirectLinkMessage
+import Foundation
+
+/// `directlink audit verify`: re-derives everything from the files and stops at the first thing that does not hold.
+///
+/// Order: segments and records in leaf order (framing, checksum, index, encoding, then the XML signature of each
+/// verified inbound message) → torn tail → the audit certificate's chain (against `trust`, when given, at the newest
+/// checkpoint's time: the key signed then, and may have expired since) → every checkpoint's signature and order →
+/// each checkpoint's root against the records → consistency proofs between consecutive checkpoints.
+public struct AuditVerifier: Sendable {
+    public struct Summary: Sendable, Equatable {
+        public var records: UInt64 = 0
+        public var checkpoints = 0
+        public var inboundSignaturesChecked = 0
+        /// Inbound frames the daemon had rejected: their signatures are expected to fail and are not re-checked.
+        public var inboundRejected = 0
+        /// Records newer than the newest checkpoint (protected by fsync only until the next checkpoint).
+        public var recordsAfterLastCheckpoint: UInt64 = 0
+        /// SHA-256 of the audit certificate the checkpoints were checked with.
+        public var auditCertificateFingerprint = ""
+    }
+
+    public let trust: TrustStore?
+    /// Lowercase hex SHA-256 of the bank's published audit certificate. Any certificate that chains to `trust` would
+    /// otherwise do — a corporation's operator certificate too — so an auditor should always pin it.
+    public let auditCertificateFingerprint: String?
+    public let limits: AuditLimits
+
+    public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default) {
+        self.trust = trust
+        self.auditCertificateFingerprint = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
+        self.limits = limits
+    }
+
+    public func verify(directory: URL) throws -> Summary {
+        let certificate = try AuditLogReader.certificate(directory: directory)
+        var summary = Summary()
+        let verifier = trust.map { MessageVerifier(trust: $0, schema: nil) }
+        let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
+            guard record.direction == .inbound else { return }
+            if record.verdict == .rejected { summary.inboundRejected += 1; return }
+            guard let verifier else { return }
+            try Self.checkMessage(record, index: index, verifier: verifier)
+            summary.inboundSignaturesChecked += 1
+        }
+        if let torn = contents.tornTail {
+            throw AuditError(.tornTail, "\(torn.reason); the log ends in a partial write (reopening it with the daemon cuts it)",
+                             recordIndex: torn.recordIndex)
+        }
+        if contents.checkpointTornBytes > 0 {
+            throw AuditError(.checkpointMalformed, "\(CheckpointFile.fileName) ends in \(contents.checkpointTornBytes) bytes of a partial checkpoint",
+                             checkpointIndex: contents.checkpoints.count)
+        }
+        try Self.checkAuditCertificate(certificate, trust: trust, pinned: auditCertificateFingerprint,
+                                       at: contents.checkpoints.last?.time ?? Date())
+        try Self.checkCheckpoints(contents.checkpoints, tree: contents.tree, certificate: certificate)
+        summary.records = contents.tree.size
+        summary.auditCertificateFingerprint = certificate.fingerprintSHA256
+        summary.checkpoints = contents.checkpoints.count
+        summary.recordsAfterLastCheckpoint = contents.tree.size - (contents.checkpoints.last?.treeSize ?? 0)
+        return summary
+    }
+
+    static func checkAuditCertificate(_ certificate: Certificate, trust: TrustStore?, pinned: String?, at time: Date) throws {
+        if let pinned, certificate.fingerprintSHA256 != pinned {
+            throw AuditError(.keyRejected, "the audit certificate's SHA-256 is \(certificate.fingerprintSHA256), not the pinned \(pinned)")
+        }
+        guard let trust else { return }
+        do {
+            _ = try trust.validate(leaf: certificate, intermediates: [], at: time)
+        } catch {
+            throw AuditError(.keyRejected, "the audit certificate is not trusted at \(time): \(error)")
+        }
+    }
+
+    static func checkMessage(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier) throws {
+        let message: VerifiedMessage
+        do {
+            message = try verifier.verify(record.bytes, at: record.receivedAt)
+        } catch {
+            throw AuditError(.messageSignature, "inbound message recorded as verified does not verify now: \(error)", recordIndex: index)
+        }
+        let head = message.head
+        guard head.corpId == record.corpId, head.serialNo == record.serialNo, head.txCode == record.txCode else {
+            throw AuditError(.messageSignature, "the signed Head (\(head.corpId) \(head.serialNo) \(head.txCode)) disagrees with the record's metadata",
+                             recordIndex: index)
+        }
+    }
+}

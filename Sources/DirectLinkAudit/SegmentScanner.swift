@@ -1,0 +1,103 @@
+/// One frame found in a segment: where its body lies in the file and the leaf hash it carries (already checked).
+struct ScannedFrame: Sendable {
+    let leafIndex: UInt64
+    let bodyStart: Int
+    let bodyEnd: Int
+    let leafHash: [UInt8]
+}
+
+/// The result of reading one segment: its good frames and, for the newest segment only, a torn tail.
+struct SegmentScan: Sendable {
+    var frames: [ScannedFrame] = []
+    /// File offset where a torn tail starts (the file should be truncated there), and why.
+    var tornTail: (offset: Int, reason: String)?
+}
+
+/// Reads frames, checking them in the order docs/audit.md lists: header, framing, checksum, index.
+///
+/// A defect is a torn tail only in the newest segment and only when no complete, correctly checksummed frame
+/// follows it: a crash can leave a partial last write, never damage followed by good data. Anything else is
+/// corruption and throws with the leaf index of the first bad record.
+enum SegmentScanner {
+    static func scan(_ data: [UInt8], name: SegmentName, firstIndex: UInt64, isNewest: Bool,
+                     limits: AuditLimits) throws -> SegmentScan {
+        var scan = SegmentScan()
+        guard data.count >= Segment.headerBytes else {
+            if isNewest { scan.tornTail = (0, "segment header incomplete (\(data.count) bytes)"); return scan }
+            throw AuditError(.segmentHeader, "\(name.fileName): header incomplete", recordIndex: firstIndex)
+        }
+        var header = ByteReader(data[0..<Segment.headerBytes])
+        let magic = Array(try header.take(8))
+        let claimedFirst = try header.u64()
+        guard magic == Segment.headerMagic else {
+            throw AuditError(.segmentHeader, "\(name.fileName): not a DirectLink audit segment", recordIndex: firstIndex)
+        }
+        guard claimedFirst == firstIndex else {
+            throw AuditError(.segmentMissing, "\(name.fileName) starts at record \(claimedFirst) but the segments before it end at \(firstIndex)",
+                             recordIndex: firstIndex)
+        }
+        var offset = Segment.headerBytes
+        var index = firstIndex
+        while offset < data.count {
+            switch frame(in: data, at: offset, limits: limits) {
+            case .good(let bodyEnd, let leafHash):
+                let claimed = data[offset + 9..<offset + 17].reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+                guard claimed == index else {
+                    throw AuditError(.recordIndex, "\(name.fileName) offset \(offset): the record at position \(index) says it is record \(claimed); a record was deleted, inserted or moved",
+                                     recordIndex: index)
+                }
+                scan.frames.append(ScannedFrame(leafIndex: index, bodyStart: offset + 8, bodyEnd: bodyEnd, leafHash: leafHash))
+                offset = bodyEnd + MerkleHash.bytes
+                index += 1
+            case .bad(let code, let reason):
+                if isNewest, !hasGoodFrame(in: data, after: offset, limits: limits) {
+                    scan.tornTail = (offset, reason)
+                    return scan
+                }
+                throw AuditError(code, "\(name.fileName) offset \(offset): \(reason)", recordIndex: index)
+            }
+        }
+        return scan
+    }
+
+    enum FrameCheck {
+        case good(bodyEnd: Int, leafHash: [UInt8])
+        case bad(AuditError.Code, String)
+    }
+
+    static func frame(in data: [UInt8], at offset: Int, limits: AuditLimits) -> FrameCheck {
+        let remaining = data.count - offset
+        guard remaining >= 8 else { return .bad(.recordFraming, "\(remaining) bytes left, too few for a frame header") }
+        guard Array(data[offset..<offset + 4]) == Segment.frameMagic else { return .bad(.recordFraming, "frame magic missing") }
+        let length = data[offset + 4..<offset + 8].reduce(0) { ($0 << 8) | Int($1) }
+        let lengthMax = limits.messageBytesMax + 8 * 1024
+        guard length >= 44, length <= lengthMax else { return .bad(.recordFraming, "frame length \(length) out of range") }
+        guard remaining - 8 - MerkleHash.bytes >= length else {
+            return .bad(.recordFraming, "frame of \(length) bytes runs past the end of the file")
+        }
+        let bodyEnd = offset + 8 + length
+        let leafHash = data.withUnsafeBufferPointer { buffer -> [UInt8] in
+            var input = [UInt8](repeating: 0, count: 1)
+            input.append(contentsOf: buffer[offset + 8..<bodyEnd])
+            return MerkleHash.sha256(input)
+        }
+        guard Array(data[bodyEnd..<bodyEnd + MerkleHash.bytes]) == leafHash else {
+            return .bad(.recordChecksum, "record checksum (leaf hash) does not match its bytes")
+        }
+        return .good(bodyEnd: bodyEnd, leafHash: leafHash)
+    }
+
+    /// True when a complete, valid frame starts anywhere after `offset`.
+    static func hasGoodFrame(in data: [UInt8], after offset: Int, limits: AuditLimits) -> Bool {
+        var candidate = offset + 1
+        let magic = Segment.frameMagic
+        while candidate + 8 <= data.count {
+            if data[candidate] == magic[0], Array(data[candidate..<candidate + 4]) == magic,
+               case .good = frame(in: data, at: candidate, limits: limits) {
+                return true
+            }
+            candidate += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,118 @@
+@testable import DirectLinkAudit
+import Foundation
+import Testing
+
+struct ExportTests {
+    static let day: TimeInterval = 86_400
+
+    static func bundle() throws -> (log: URL, bundle: URL, manifest: ExportManifest) {
+        let directory = try Fixture.populatedLog(exchanges: 4)
+        let output = try Fixture.temporaryDirectory().appendingPathComponent("bundle")
+        let manifest = try AuditExport.export(directory: directory, corpId: "CORPA001", from: Date() - day, to: Date() + day, output: output)
+        return (directory, output, manifest)
+    }
+
+    @Test func exportedBundleVerifiesOffline() throws {
+        let (_, output, manifest) = try Self.bundle()
+        #expect(manifest.entries.count == 8)
+        #expect(manifest.treeSize == 8)
+        let summary = try AuditExport.verify(bundle: output, trust: Fixture.trust())
+        #expect(summary.entries == 8 && summary.inboundSignaturesChecked == 4)
+        let fingerprint = try Fixture.auditCertificate().fingerprintSHA256
+        #expect(summary.auditCertificateFingerprint == fingerprint)
+        #expect(try AuditExport.verify(bundle: output, trust: nil, auditCertificateFingerprint: fingerprint.uppercased()).entries == 8)
+        let error = #expect(throws: AuditError.self) {
+            try AuditExport.verify(bundle: output, trust: nil, auditCertificateFingerprint: String(repeating: "0", count: 64))
+        }
+        #expect(error?.code == .keyRejected)
+    }
+
+    @Test func exportSelectsByCorporationAndDate() throws {
+        let directory = try Fixture.populatedLog(exchanges: 2)
+        let base = try Fixture.temporaryDirectory()
+        let other = try AuditExport.export(directory: directory, corpId: "CORPB001", from: Date() - Self.day, to: Date() + Self.day,
+                                           output: base.appendingPathComponent("b"))
+        #expect(other.entries.isEmpty)
+        let earlier = try AuditExport.export(directory: directory, corpId: "CORPA001", from: Date() - 3 * Self.day, to: Date() - Self.day,
+                                             output: base.appendingPathComponent("a"))
+        #expect(earlier.entries.isEmpty)
+    }
+
+    @Test func recordsAfterTheNewestCheckpointAreLeftOutAndCounted() throws {
+        let directory = try Fixture.populatedLog(exchanges: 2)
+        do {
+            let log = try Fixture.openLog(directory)
+            _ = try log.append(try Fixture.exchange(serial: "late", signer: Fixture.makerSigner()))
+        }
+        let manifest = try AuditExport.export(directory: directory, corpId: "CORPA001", from: Date() - Self.day, to: Date() + Self.day,
+                                              output: try Fixture.temporaryDirectory().appendingPathComponent("x"))
+        #expect(manifest.entries.count == 4 && manifest.recordsNotYetCheckpointed == 2)
+    }
+
+    @Test func changedMessageFileIsCaught() throws {
+        let (_, output, manifest) = try Self.bundle()
+        let url = output.appendingPathComponent(manifest.entries[2].message)
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count / 2] ^= 1
+        try bytes.write(to: url)
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .bundleMalformed && error?.recordIndex == 2)
+    }
+
+    @Test func changedRecordAndMessageTogetherBreakTheLeafHash() throws {
+        let (_, output, manifest) = try Self.bundle()
+        let entry = manifest.entries[3]
+        let recordURL = output.appendingPathComponent(entry.record)
+        var record = try AuditRecord.decode([UInt8](try Data(contentsOf: recordURL))[...]).record
+        record.retCode = "9999"
+        try Data(record.encode(leafIndex: entry.leafIndex)).write(to: recordURL)
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .recordChecksum && error?.recordIndex == 3)
+    }
+
+    @Test func changedRecordWithMatchingLeafHashFailsTheProof() throws {
+        let (_, output, manifest) = try Self.bundle()
+        var edited = manifest
+        let entry = manifest.entries[3]
+        let recordURL = output.appendingPathComponent(entry.record)
+        var record = try AuditRecord.decode([UInt8](try Data(contentsOf: recordURL))[...]).record
+        record.retCode = "9999"
+        let encoded = record.encode(leafIndex: entry.leafIndex)
+        try Data(encoded).write(to: recordURL)
+        edited.entries[3].leafHash = hex(MerkleHash.leaf(encoded))
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .proofInvalid && error?.recordIndex == 3)
+    }
+
+    @Test func forgedCheckpointInTheBundleIsCaught() throws {
+        let (_, output, _) = try Self.bundle()
+        let url = output.appendingPathComponent(AuditExport.checkpointText)
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self).replacingOccurrences(of: "\n8\n", with: "\n9\n")
+        try Data(text.utf8).write(to: url)
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .checkpointSignature)
+    }
+
+    /// The recipe in docs/audit.md: plain openssl checks the checkpoint signature.
+    @Test func opensslVerifiesTheCheckpointSignature() throws {
+        let (_, output, _) = try Self.bundle()
+        let openssl = "/usr/bin/openssl"
+        try #require(FileManager.default.isExecutableFile(atPath: openssl), "openssl CLI needed for the documented recipe")
+        let publicKey = output.appendingPathComponent("audit-pub.pem").path
+        #expect(try run(openssl, ["x509", "-in", output.appendingPathComponent("bank-audit.pem").path, "-pubkey", "-noout", "-out", publicKey]) == 0)
+        #expect(try run(openssl, ["dgst", "-sha256", "-verify", publicKey, "-signature", output.appendingPathComponent("checkpoint.sig").path,
+                                  output.appendingPathComponent("checkpoint.txt").path]) == 0)
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "DirectLinkServer",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML", "DirectLinkGateway",
+                "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML", "DirectLinkGateway", "DirectLinkAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

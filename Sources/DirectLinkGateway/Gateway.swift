@@ -78,7 +78,8 @@ public struct AuditMetadata: Sendable {
     public var corpId: String?
     public var serialNo: String?
     public var txCode: String?
-    public var verdict: String
+    /// True when the inbound frame passed `MessageVerifier` (whatever the later checks decided).
+    public var verified: Bool
     public var retCode: String
     public var correlationId: String
 }
@@ -120,9 +121,11 @@ public final class Gateway: Sendable {
         let receivedAt = clock()
         var echo = ResponseBuilder.Echo(correlationId: Self.correlationId())
         var binding = MessageVerifier.detectBinding(frame) ?? .xmlDSig
+        var verified = false
         let outcome: (ResponseStatus, ResponseBody, [UInt8]?)
         do {
             let message = try verify(frame, at: receivedAt)
+            verified = true
             binding = message.binding
             echo = ResponseBuilder.Echo(txCode: message.head.txCode, corpId: message.head.corpId, operatorId: message.head.operatorId,
                                         serialNo: message.head.serialNo, correlationId: echo.correlationId)
@@ -138,7 +141,7 @@ public final class Gateway: Sendable {
         } else {
             response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
         }
-        let released = await recordAudit(frame, response, context: context, echo: echo, status: status, at: receivedAt)
+        let released = await recordAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
         observe(echo: echo, status: status, started: started)
         return released
     }
@@ -224,11 +227,12 @@ public final class Gateway: Sendable {
         }
     }
 
-    private func recordAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo, status: ResponseStatus, at time: Date) async -> [UInt8] {
+    private func recordAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
+                             status: ResponseStatus, verified: Bool, at time: Date) async -> [UInt8] {
         guard let audit else { return response }
         let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
-                                     verdict: status.retCode == .ok ? "ACCEPTED" : "REJECTED", retCode: status.retCode.rawValue,
+                                     verified: verified, retCode: status.retCode.rawValue,
                                      correlationId: echo.correlationId)
         do {
             try await audit.record(inbound: frame, outbound: response, metadata: metadata)

@@ -1,3 +1,4 @@
+import DirectLinkAudit
 import DirectLinkCrypto
 import DirectLinkEngine
 import DirectLinkGateway
@@ -25,6 +26,7 @@ public final class Daemon: Service, @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let threadPool: NIOThreadPool
     let logger: Logger
+    let audit: AuditRecorder?
     private let started = AsyncStream<(Int, Int)>.makeStream()
     private var adminChannel: (any Channel)?
 
@@ -51,10 +53,23 @@ public final class Daemon: Service, @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let engineSettings = try engineConfiguration ?? EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
         engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineSettings)
+        if configuration.audit.enabled {
+            var auditLimits = AuditLimits()
+            auditLimits.checkpointIntervalRecords = configuration.audit.checkpointEveryRecords
+            auditLimits.checkpointIntervalSeconds = Double(configuration.audit.checkpointEverySeconds)
+            auditLimits.messageBytesMax = max(auditLimits.messageBytesMax, configuration.limits.server.frameBytesMax)
+            audit = try AuditRecorder(directory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("audit"),
+                                      keyPath: configuration.path(configuration.audit.privateKey),
+                                      certificatePath: configuration.path(configuration.audit.certificate),
+                                      limits: auditLimits, gatherSeconds: Double(configuration.audit.gatherMilliseconds) / 1000)
+        } else {
+            audit = nil
+        }
         var settings = Gateway.Settings()
         settings.timeWindowSeconds = configuration.timeWindowSeconds
         let verifierHolder = verifier
-        gateway = Gateway(verifier: { verifierHolder.current }, signer: signer, engine: engine, settings: settings, logger: logger, clock: clock)
+        gateway = Gateway(verifier: { verifierHolder.current }, signer: signer, engine: engine, settings: settings, audit: audit,
+                          logger: logger, clock: clock)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
@@ -83,6 +98,9 @@ public final class Daemon: Service, @unchecked Sendable {
         verifier.replace(with: MessageVerifier(trust: store, schema: schema, limits: configuration.limits.xml))
         logger.notice("trust store and CRLs reloaded")
     }
+
+    /// Where the audit log is written, when it is enabled.
+    public var auditDirectory: URL? { audit?.log.directory }
 
     /// The ports actually bound (listen, admin), once `run()` has started them.
     public func waitUntilStarted() async -> (listen: Int, admin: Int)? {
@@ -118,6 +136,11 @@ public final class Daemon: Service, @unchecked Sendable {
         await server.shutdown()
         try? await adminChannel.close()
         engine.close()
+        do {
+            try audit?.close()
+        } catch {
+            logger.error("the final audit checkpoint failed", metadata: ["error": "\(error)"])
+        }
         try? await group.shutdownGracefully()
         try? await threadPool.shutdownGracefully()
         logger.notice("stopped")

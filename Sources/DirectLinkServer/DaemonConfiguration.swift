@@ -25,6 +25,8 @@ public struct DaemonConfiguration: Sendable, Codable {
         public var privateKey: String
         public var checkpointEveryRecords: Int
         public var checkpointEverySeconds: Int
+        /// How long the audit commit thread lets a group gather before its fdatasync (0 = commit at once).
+        public var gatherMilliseconds: Int
     }
     public struct Limits: Sendable, Codable {
         public var server: ServerLimits

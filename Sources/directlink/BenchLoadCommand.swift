@@ -25,29 +25,41 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Operator key type signing the requests: rsa, ec or sm2.") var keyType: String = "ec"
     @Option(help: "Bank signing key type of the in-process daemon: rsa or ec.") var bankKeyType: String = "ec"
     @Flag(help: "Use HTTP/1.1 instead of the classic framing.") var http = false
+    @Option(help: "Audit log of the in-process daemon: on, off, or both (two runs, off then on, reported side by side).") var audit: String = "both"
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
 
     func run() async throws {
         guard connections > 0, messages >= connections else { throw ValidationError("need messages >= connections > 0") }
+        guard ["on", "off", "both"].contains(audit) else { throw ValidationError("--audit takes on, off or both") }
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        let (host, port, stop) = try await target(logger: logger)
-        let requests = try signRequests()
+        let modes: [Bool] = server != nil ? [true] : (audit == "both" ? [false, true] : [audit == "on"])
         print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType)")
-        let result = try await drive(requests, host: host, port: port)
-        await stop()
+        var rates: [Bool: Double] = [:]
+        for auditOn in modes {
+            let (host, port, stop) = try await target(logger: logger, auditOn: auditOn)
+            let requests = try signRequests()
+            let result = try await drive(requests, host: host, port: port)
+            await stop()
+            let rate = Double(messages) / result.seconds
+            rates[auditOn] = rate
+            let label = server != nil ? "daemon" : (auditOn ? "audit on " : "audit off")
+            print(String(format: "%@  throughput %.0f messages/s (%.2f s)  latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  verified sample %d",
+                         label, rate, result.seconds, result.p50, result.p99, result.p999, result.verified))
+        }
         let bound = try cryptoBound()
-        let seconds = result.seconds
-        let rate = Double(messages) / seconds
-        print(String(format: "throughput  %.0f messages/s  (%.2f s)", rate, seconds))
-        print(String(format: "latency     p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms", result.p50, result.p99, result.p999))
-        print(String(format: "crypto bound %.0f messages/s (%d cores × 1/(1/verify %.0f + 1/sign %.0f))  ratio %.0f%%",
-                     bound.rate, bound.cores, bound.verify, bound.sign, 100 * rate / bound.rate))
-        print("verified sample: \(result.verified) responses, all RetCode 0000 with a valid bank signature")
+        print(String(format: "crypto bound %.0f messages/s (%d cores × 1/(1/verify %.0f + 1/sign %.0f))",
+                     bound.rate, bound.cores, bound.verify, bound.sign))
+        for (auditOn, rate) in rates.sorted(by: { !$0.key && $1.key }) {
+            print(String(format: "  %@: %.0f%% of the crypto bound", auditOn ? "audit on " : "audit off", 100 * rate / bound.rate))
+        }
+        if let on = rates[true], let off = rates[false] {
+            print(String(format: "audit log cost: %.1f%% of throughput", 100 * (off - on) / off))
+        }
     }
 
     /// The daemon to load: the given one, or a fresh in-process daemon with limits raised so that every rule is
     /// still evaluated but none refuses.
-    private func target(logger: Logger) async throws -> (String, Int, @Sendable () async -> Void) {
+    private func target(logger: Logger, auditOn: Bool) async throws -> (String, Int, @Sendable () async -> Void) {
         if let server {
             let parts = server.split(separator: ":")
             guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server takes host:port") }
@@ -58,6 +70,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         configuration.listen.port = 0
         configuration.admin.port = 0
         configuration.limits.server.connectionsPerCorpMax = max(configuration.limits.server.connectionsPerCorpMax, connections)
+        configuration.audit.enabled = auditOn
         if bankKeyType == "ec" {
             configuration.signing.certificate = "\(pki)/bank-signing-ec.pem"
             configuration.signing.privateKey = "\(pki)/bank-signing-ec.key"

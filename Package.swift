@@ -94,6 +94,7 @@ let package = Package(
             name: "DirectLinkDaemonCrashTests",
             dependencies: [
                 "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML",
+                "DirectLinkAudit",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

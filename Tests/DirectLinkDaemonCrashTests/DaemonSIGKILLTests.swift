@@ -1,3 +1,4 @@
+import DirectLinkAudit
 import DirectLinkCrypto
 import DirectLinkEngine
 import DirectLinkGateway
@@ -139,6 +140,23 @@ import Glibc
         second.waitUntilExit()
         #expect(second.terminationReason == .exit)
         #expect(second.terminationStatus == 0)
+
+        // The audit log survived the kill: it verifies (torn tail cut on restart) and holds every acknowledged
+        // exchange, the response exactly as the client received it.
+        let auditDirectory = URL(fileURLWithPath: data).appendingPathComponent("audit")
+        let audit = try Certificate(pem: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(Self.pki)/bank-audit.pem"))))
+        let summary = try AuditVerifier(trust: try TrustStore(caBundlePath: "\(Self.pki)/ca-bundle.pem", crlPaths: ["\(Self.pki)/crls.pem"]),
+                                        auditCertificateFingerprint: audit.fingerprintSHA256).verify(directory: auditDirectory)
+        #expect(summary.recordsAfterLastCheckpoint == 0, "the shutdown checkpoint covers every record")
+        var responses: [String: [UInt8]] = [:]
+        _ = try AuditLogReader.read(directory: auditDirectory) { _, record, _ in
+            if record.direction == .outbound, record.txCode == "PAY.SINGLE", responses[record.serialNo] == nil {
+                responses[record.serialNo] = record.bytes
+            }
+        }
+        for (serial, original) in acks {
+            #expect(responses[serial] == original, "acknowledged \(serial) is in the audit log with the bytes the client got")
+        }
 
         // The ledger balances and each acknowledged serial exists exactly once.
         let configuration = try EngineConfiguration.load(directory: Self.root.appendingPathComponent("conf/engine"))

@@ -166,6 +166,24 @@ struct ReplayBehaviourTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// End to end: a daemon's own audit log, written while scenarios ran over TLS, re-driven in-process.
+    @Test func daemonAuditLogIsReplayedWithoutDifferences() async throws {
+        let daemon = try await TestDaemon.start()
+        let session = ReplaySession(environment: environment, mode: .server(host: "127.0.0.1", port: daemon.port, framing: .classic, credentials: nil))
+        let results = await session.run([try Repository.scenario("erp-balances"), try Repository.scenario("erp-duplicate-serial")],
+                                        engine: daemon.daemon.engine)
+        let directory = try #require(daemon.daemon.auditDirectory)
+        try await daemon.stop(removingData: false)
+        #expect(!results.contains { $0.failed }, "\(results.flatMap(ReplayReport.lines(for:)).joined(separator: "\n"))")
+        let traffic = AuditLogTraffic(directory: directory)
+        let target = try InProcessTarget(environment: environment, engineConfiguration: try environment.engineConfiguration(for: nil), start: nil)
+        let outcome = try await TrafficReplayer(environment: environment).replay(traffic, target: target)
+        await target.close()
+        #expect(outcome.count == 7)
+        #expect(outcome.differences.isEmpty, "\(outcome.differences.map(\.diff))")
+        try? FileManager.default.removeItem(atPath: daemon.dataDirectory)
+    }
+
     @Test(arguments: [
         ("a\nb\nc\n", "a\nB\nc\n", ["@@ -1,3 +1,3 @@", " a", "-b", "+B", " c"]),
         ("a\n", "a\nb\n", ["@@ -1,1 +1,2 @@", " a", "+b"]),

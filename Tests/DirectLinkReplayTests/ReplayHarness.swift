@@ -90,10 +90,10 @@ final class TestDaemon: Sendable {
         return TestDaemon(daemon: daemon, group: group, task: task, port: ports.listen, dataDirectory: configuration.dataDirectory)
     }
 
-    func stop() async throws {
+    func stop(removingData: Bool = true) async throws {
         await group.triggerGracefulShutdown()
         try await task.value
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        if removingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 }
 

@@ -1,0 +1,262 @@
+import DirectLinkMessage
+import DirectLinkServer
+import Foundation
+import Testing
+
+/// Transport limits: each one crossed, with the plain `FrameError` code the protocol documents, and the daemon
+/// still serving afterwards.
+extension DaemonEndToEndTests {
+    static func smallLimits(_ configuration: inout DaemonConfiguration) {
+        configuration.limits.server.frameBytesMax = 16_384
+        configuration.limits.xml.documentBytesMax = 16_384
+        configuration.limits.xml.textBytesMax = 8_192
+        configuration.limits.server.frameReadTimeoutMs = 500
+        configuration.limits.server.connectionsPerCorpMax = 2
+    }
+
+    /// After a connection was dropped for its frame, a well-behaved client is still served.
+    static func expectStillServing(_ daemon: RunningDaemon, _ bank: Bank) async throws {
+        let client = try await daemon.connect()
+        defer { Task { await client.close() } }
+        let reply = try await bank.send(try Request.signed("server-time"), on: client)
+        #expect(reply.retCode == "0000", "\(reply.summary)")
+    }
+
+    @Test func classicLengthPrefixAboveFrameBytesMaxIs1001ThenClose() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            // Only the prefix: the daemon must refuse on the declared length, without waiting for the payload.
+            try await raw.write(Array("00016385".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            #expect(try PlainFrameError(classic: raw.received).retCode == "1001")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    @Test func classicFrameOfExactlyFrameBytesMaxIsRead() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            // A signed request padded with trailing white space to exactly the limit: at the limit is allowed.
+            var request = try Request.signed("server-time")
+            request += [UInt8](repeating: UInt8(ascii: "\n"), count: 16_384 - request.count)
+            let reply = try await bank.send(request, on: client)
+            #expect(reply.retCode == "0000", "\(reply.summary)")
+        }
+    }
+
+    @Test func frameNotCompletedWithinFrameReadTimeoutIs1004ThenClose() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            let request = try Request.signed("server-time")
+            let started = ContinuousClock.now
+            try await raw.write(Array(classicFrame(request).prefix(8 + request.count / 2)))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "a slow frame must be cut off")
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(400), "closed after \(waited), before frameReadTimeoutMs (500 ms)")
+            #expect(try PlainFrameError(classic: raw.received).retCode == "1004")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    /// `frameReadTimeoutMs` runs from a frame's first byte to its last. A client that streams frames back to back,
+    /// each completed well within the limit but with the next one already started, must not be cut off.
+    @Test func backToBackFramesEachWithinFrameReadTimeoutAreAllRead() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            defer { Task { await raw.close() } }
+            let frames = try (0..<5).map { _ in classicFrame(try Request.signed("server-time")) }
+            // Every 250 ms: the rest of one frame and the first half of the next, so each frame takes 250 ms (limit
+            // 500 ms) but the daemon's buffer is never empty.
+            var stream: [UInt8] = []
+            for frame in frames { stream += frame }
+            var cuts = [0]
+            var offset = 0
+            for frame in frames {
+                cuts.append(offset + frame.count / 2)
+                offset += frame.count
+            }
+            cuts.append(stream.count)
+            var writeFailure: (any Error)?
+            for index in 0..<(cuts.count - 1) where writeFailure == nil {
+                do {
+                    try await raw.write(Array(stream[cuts[index]..<cuts[index + 1]]))
+                } catch {
+                    writeFailure = error
+                }
+                if index < cuts.count - 2 { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(writeFailure == nil, "the daemon closed the connection mid-stream: \(writeFailure.map { "\($0)" } ?? "")")
+            _ = await eventually(.seconds(5)) { classicFrames(in: raw.received).count >= 5 }
+            let answers = classicFrames(in: raw.received)
+            #expect(answers.count == 5, "\(answers.count) of 5 frames answered; received \(String(decoding: raw.received.suffix(400), as: UTF8.self))")
+            for answer in answers {
+                if let plain = try? PlainFrameError(xml: answer) {
+                    Issue.record("FrameError \(plain.retCode) for a frame completed within frameReadTimeoutMs")
+                    continue
+                }
+                let reply = try? bank.read(answer)
+                #expect(reply?.retCode == "0000", "\(String(decoding: answer.prefix(400), as: UTF8.self))")
+            }
+        }
+    }
+
+    /// Bytes that are neither 8 ASCII digits nor an HTTP method.
+    @Test(arguments: ["xx\u{01}\u{02}garbage!", "HELLO WORLD!", "0000abcd<Message/>"])
+    func unreadableFramePrefixIs1003ThenClose(garbage: String) async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(Array(garbage.utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            #expect(try PlainFrameError(classic: raw.received).retCode == "1003")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    /// `DirectLinkClient.sendRaw`, the client's own tool for malformed frames. Run in a child process (an exit test):
+    /// should `sendRaw` trap, only the child dies and this test fails, not the whole test run.
+    @Test func garbageThroughDirectLinkClientSendRawClosesTheConnection() async throws {
+        await #expect(processExitsWith: .success) {
+            do {
+                let bank = try Bank()
+                try await RunningDaemon.with(DaemonEndToEndTests.smallLimits) { daemon in
+                    let client = try await daemon.connect()
+                    try await client.sendRaw(Array("xx\u{01}\u{02}garbage!".utf8))
+                    guard await completes(client.closeFuture, within: .seconds(5)) else {
+                        throw HarnessFailure("the daemon did not close a connection that sent garbage")
+                    }
+                    let good = try await daemon.connect()
+                    let reply = try await bank.send(try Request.signed("server-time"), on: good)
+                    guard reply.retCode == "0000" else { throw HarnessFailure("not served after garbage: \(reply.summary)") }
+                    await good.close()
+                }
+            } catch {
+                FileHandle.standardError.write(Data("sendRaw exit test: \(error)\n".utf8))
+                exit(1)
+            }
+        }
+    }
+
+    @Test func httpContentLengthAboveFrameBytesMaxIs413With1001() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: 16385\r\n\r\n".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 413"), "\(text)")
+            #expect(text.lowercased().contains("x-directlink-retcode: 1001"), "\(text)")
+            let body = try #require(text.range(of: "\r\n\r\n").map { Array(text[$0.upperBound...].utf8) })
+            #expect(try PlainFrameError(xml: body).retCode == "1001")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    @Test func connectionBeyondConnectionsPerCorpMaxIsClosed() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let first = try await daemon.connect()
+            let second = try await daemon.connect()
+            #expect(try await bank.send(try Request.signed("server-time"), on: first).retCode == "0000")
+            #expect(try await bank.send(try Request.signed("server-time"), on: second).retCode == "0000")
+
+            // The third for CORPA001 is closed after the handshake (which may or may not let connect() succeed).
+            if let third = try? await daemon.connect() {
+                #expect(await completes(third.closeFuture, within: .seconds(5)), "a third CORPA001 connection must be closed")
+                let answered = try? await third.send(try Request.signed("server-time"))
+                #expect(answered == nil)
+            }
+            // The limit is per corporation: CORPB001 still gets in.
+            let corpB = try await daemon.connect(as: "corpb-client")
+            let other = try await bank.send(try Request.signed("server-time", by: .corpBMaker, [("CorpId", "CORPB001")]), on: corpB)
+            #expect(other.retCode == "0000", "\(other.summary)")
+            // The first two keep working; closing one frees its slot.
+            #expect(try await bank.send(try Request.signed("server-time"), on: first).retCode == "0000")
+            await second.close()
+            let freed = await eventually {
+                guard let again = try? await daemon.connect() else { return false }
+                defer { Task { await again.close() } }
+                return (try? await bank.send(try Request.signed("server-time"), on: again))?.retCode == "0000"
+            }
+            #expect(freed, "a closed connection must give its slot back")
+            await first.close()
+            await corpB.close()
+        }
+    }
+
+    @Test func clientDisconnectingBeforeItsResponseLeavesTheDaemonConsistent() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with { daemon in
+            var serials: [String] = []
+            for _ in 0..<5 {
+                let raw = try await RawTLSConnection.open(port: daemon.port)
+                let serial = MessageTemplate.freshSerial()
+                serials.append(serial)
+                try await raw.write(classicFrame(try Request.intraBankPayment(serial: serial, amount: "10.00")))
+                await raw.close()
+            }
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            #expect(try await bank.send(try Request.signed("server-time"), on: client).retCode == "0000")
+            // Whatever the daemon read, it finished: each payment is either settled or was never read (8011).
+            var settled = 0
+            for serial in serials {
+                var last: Reply?
+                _ = try await eventually {
+                    last = try await bank.send(try Request.signed("payment-status", [("OrigSerialNo", serial)]), on: client)
+                    return last?.retCode == "0000"
+                }
+                let status = try #require(last)
+                #expect(status.retCode == "0000" || status.retCode == "8011", "\(status.summary)")
+                if status.retCode == "0000" {
+                    #expect(status.field("Status") == "SETTLED")
+                    settled += 1
+                }
+            }
+            let balances = try await bank.send(try Request.signed("balance-query"), on: client)
+            let expected = "\(10_000_000 - 10 * settled).00"
+            #expect(balances.all("Account").first?.field("Balance") == expected)
+            #expect(try await daemon.daemon.engine.verifyInvariants() == [])
+        }
+    }
+
+    @Test(arguments: framings) func pipelinedRequestsAreAnsweredInOrder(framing: DirectLinkClient.Framing) async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with { daemon in
+            let client = try await daemon.connect(framing: framing)
+            defer { Task { await client.close() } }
+            // Payments (through the group-commit writer) interleaved with queries (read-only, faster): answered out of
+            // order by the engine, they must still come back in request order.
+            var requests: [(String, [UInt8])] = []
+            for index in 0..<20 {
+                let serial = MessageTemplate.freshSerial() + "p\(index)"
+                let request = index % 2 == 0
+                    ? try Request.intraBankPayment(serial: serial, amount: "1.00")
+                    : try Request.signed(index % 4 == 1 ? "server-time" : "balance-query", serial: serial)
+                requests.append((serial, request))
+            }
+            // The client queues responses first in, first out: a response in the wrong place carries the wrong SerialNo.
+            let echoed = try await withThrowingTaskGroup(of: (Int, String, String?).self) { group in
+                for (index, (_, request)) in requests.enumerated() {
+                    group.addTask {
+                        let reply = try bank.read(try await client.send(request))
+                        return (index, reply.serialNo, reply.retCode)
+                    }
+                }
+                var all: [(Int, String, String?)] = []
+                for try await result in group { all.append(result) }
+                return all.sorted { $0.0 < $1.0 }
+            }
+            #expect(echoed.count == 20)
+            for (index, serial, retCode) in echoed {
+                #expect(serial == requests[index].0, "response \(index) echoes \(serial)")
+                #expect(retCode == "0000")
+            }
+        }
+    }
+}

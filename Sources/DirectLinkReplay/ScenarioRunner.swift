@@ -147,6 +147,11 @@ public struct ScenarioRunner: Sendable {
             if let signature = text.range(of: "<ds:Signature") { text = String(text[..<signature.lowerBound]) + "…" }
             throw ReplayError("the bank's signature on the response does not verify (\(error)):\n\(text)")
         }
+        let binding: SignatureBinding = step.binding?.lowercased() == "cms" ? .cms : .xmlDSig
+        guard verified.binding == binding else {
+            state.values[number] = values
+            throw ReplayError("the response came in the \(verified.binding.rawValue) binding; the request was \(binding.rawValue)")
+        }
         for element in verified.document.root.descendants where element.children.isEmpty && values[element.name] == nil {
             values[element.name] = element.text
         }

@@ -85,14 +85,14 @@ struct ReplayBehaviourTests {
         let document = try XMLDocument.parse(Array(xml.utf8))
         let root = document.root
         #expect(root.name == "testsuites")
-        #expect(root.attribute("tests") == "7")
+        #expect(root.attribute("tests") == "10")
         #expect(root.attribute("failures") == "1")
         let suites = root.children
         #expect(suites.map { $0.attribute("name") } == ["erp-intra-bank-payment", "erp-balances"])
-        #expect(suites.map { $0.attribute("tests") } == ["3", "4"])
+        #expect(suites.map { $0.attribute("tests") } == ["4", "6"])
         #expect(suites.map { $0.attribute("failures") } == ["1", "0"])
         let cases = suites[0].children.filter { $0.name == "testcase" }
-        #expect(cases.count == 3)
+        #expect(cases.count == 4)
         let failure = try #require(cases[2].children.first { $0.name == "failure" })
         #expect(failure.text.contains("+        <Balance>9987500.00</Balance>"))
         #expect(failure.text.contains("-        <Balance>1.00</Balance>"))
@@ -179,7 +179,7 @@ struct ReplayBehaviourTests {
         let target = try InProcessTarget(environment: environment, engineConfiguration: try environment.engineConfiguration(for: nil), start: nil)
         let outcome = try await TrafficReplayer(environment: environment).replay(traffic, target: target)
         await target.close()
-        #expect(outcome.count == 7)
+        #expect(outcome.count == 9)
         #expect(outcome.differences.isEmpty, "\(outcome.differences.map(\.diff))")
         try? FileManager.default.removeItem(atPath: daemon.dataDirectory)
     }

@@ -104,32 +104,7 @@ public struct ScenarioRunner: Sendable {
             guard try await target.housekeeping() else { throw ReplayError("housekeeping needs the in-process engine") }
         }
         let now = target.now()
-        guard let template = FileManager.default.contents(atPath: scenario.file(step.request).path) else {
-            throw ReplayError("cannot read request \(step.request)")
-        }
-        let filledTemplate = try Placeholders.substitute(in: [UInt8](template), values: state.values, now: now)
-        var serial: String?
-        switch step.serial ?? "fresh" {
-        case "fresh":
-            let fresh = "R\(state.runId)S\(number < 10 ? "0" : "")\(number)"
-            serial = fresh
-            state.replacements.append((fresh, "{{step\(number).SerialNo}}"))
-        case "keep":
-            serial = nil
-        case let other:
-            serial = String(decoding: try Placeholders.substitute(in: Array(other.utf8), values: state.values, now: now), as: UTF8.self)
-        }
-        let timestamp: Date?
-        switch step.timestamp ?? "now" {
-        case "now": timestamp = now
-        case "keep": timestamp = nil
-        case let other:
-            guard let seconds = Double(other) else { throw ReplayError("timestamp must be now, keep or an offset in seconds, not \(other)") }
-            timestamp = now.addingTimeInterval(seconds)
-        }
-        let filled = try MessageTemplate.fill(filledTemplate, timestamp: timestamp, serial: serial)
-        let signer = try signer(named: step.signer, scenario: scenario)
-        let request = step.binding?.lowercased() == "cms" ? try signer.signCMS(filled) : try signer.signXML(filled)
+        let (request, filled, serial) = try makeRequest(step, number: number, scenario: scenario, now: now, state: &state)
         var values: [String: String] = [:]
         let requestText = String(decoding: filled, as: UTF8.self)
         let corporation = Placeholders.firstElement("CorpId", in: requestText) ?? ""
@@ -166,6 +141,38 @@ public struct ScenarioRunner: Sendable {
         if let expected = step.balances, !expected.isEmpty {
             try await checkBalances(expected, corporation: corporation, target: target, result: &result)
         }
+    }
+
+    /// The step's template with placeholders, Timestamp and SerialNo filled in, signed in the step's binding.
+    private func makeRequest(_ step: Scenario.Step, number: Int, scenario: Scenario, now: Date,
+                             state: inout RunState) throws -> (request: [UInt8], filled: [UInt8], serial: String?) {
+        guard let template = FileManager.default.contents(atPath: scenario.file(step.request).path) else {
+            throw ReplayError("cannot read request \(step.request)")
+        }
+        let filledTemplate = try Placeholders.substitute(in: [UInt8](template), values: state.values, now: now)
+        var serial: String?
+        switch step.serial ?? "fresh" {
+        case "fresh":
+            let fresh = "R\(state.runId)S\(number < 10 ? "0" : "")\(number)"
+            serial = fresh
+            state.replacements.append((fresh, "{{step\(number).SerialNo}}"))
+        case "keep":
+            serial = nil
+        case let other:
+            serial = String(decoding: try Placeholders.substitute(in: Array(other.utf8), values: state.values, now: now), as: UTF8.self)
+        }
+        let timestamp: Date?
+        switch step.timestamp ?? "now" {
+        case "now": timestamp = now
+        case "keep": timestamp = nil
+        case let other:
+            guard let seconds = Double(other) else { throw ReplayError("timestamp must be now, keep or an offset in seconds, not \(other)") }
+            timestamp = now.addingTimeInterval(seconds)
+        }
+        let filled = try MessageTemplate.fill(filledTemplate, timestamp: timestamp, serial: serial)
+        let signer = try signer(named: step.signer, scenario: scenario)
+        let request = step.binding?.lowercased() == "cms" ? try signer.signCMS(filled) : try signer.signXML(filled)
+        return (request, filled, serial)
     }
 
     private func compare(_ actual: String, golden: URL, goldenName: String, result: inout StepResult) throws {

@@ -68,7 +68,8 @@ public struct ScenarioRunner: Sendable {
         for (offset, step) in scenario.steps.enumerated() {
             let started = ContinuousClock.now
             var result = StepResult(name: step.name, outcome: .passed, seconds: 0)
-            let needsEngine = scenario.inProcessOnly || step.inProcessOnly == true || (step.advance ?? 0) != 0 || (step.housekeeping ?? 0) > 0
+            let needsEngine = scenario.inProcessOnly || scenario.engine != nil || step.inProcessOnly == true
+                || (step.advance ?? 0) != 0 || (step.housekeeping ?? 0) > 0
             if needsEngine, !target.hasScenarioClock {
                 result.outcome = .skipped("needs the in-process engine (the scenario's clock, housekeeping or engine configuration)")
             } else {

@@ -98,7 +98,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "DirectLinkServerTests", dependencies: ["DirectLinkServer"]),
+        // End-to-end: an in-process Daemon over real mutual TLS on 127.0.0.1, real keys, a fresh database per test.
+        .testTarget(
+            name: "DirectLinkServerTests",
+            dependencies: [
+                "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkMessage",
+                "DirectLinkCrypto", "DirectLinkXML",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
         .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),

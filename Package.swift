@@ -77,12 +77,31 @@ let package = Package(
         .executableTarget(
             name: "directlink",
             dependencies: [
-                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine", "DirectLinkGateway", "DirectLinkAudit",
+                "DirectLinkMessage", "DirectLinkServer", "DirectLinkEngine", "DirectLinkGateway", "DirectLinkAudit", "DirectLinkReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // Scenario replay: golden request/response pairs run in-process or against a daemon (`directlink replay`).
+        .target(
+            name: "DirectLinkReplay",
+            dependencies: [
+                "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkMessage",
+                "DirectLinkCrypto", "DirectLinkXML", "DirectLinkAudit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "DirectLinkReplayTests",
+            dependencies: [
+                "DirectLinkReplay", "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkXML",
+                "DirectLinkAudit", "DirectLinkCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "DirectLinkXMLTests", dependencies: ["DirectLinkXML"]),

@@ -20,6 +20,7 @@ struct DirectLinkCommand: AsyncParsableCommand {
         AuditCommand.self,
         VersionCommand.self,
         EngineLoadCommand.self,
+        ReplayCommand.self,
     ]
 }
 

@@ -178,12 +178,17 @@ extension TransactionEngine {
         }
     }
 
+    /// Base64url without padding (RFC 4648 §5): the token travels in XML and may only use `[A-Za-z0-9_-]`.
     static func encodeContinuation(date: String, id: Int64) -> String {
         Data("v1|\(date)|\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     static func decodeContinuation(_ token: String) -> (String, Int64)? {
-        guard token.utf8.count <= 64, let data = Data(base64Encoded: token) else { return nil }
+        guard token.utf8.count <= 64, token.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") }) else { return nil }
+        var standard = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: standard) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
         guard parts.count == 3, parts[0] == "v1", BusinessDate(String(parts[1])) != nil, let id = Int64(parts[2]) else { return nil }
         return (String(parts[1]), id)

@@ -131,6 +131,11 @@ public final class Gateway: Sendable {
                                         serialNo: message.head.serialNo, correlationId: echo.correlationId)
             outcome = try await process(message, context: context, echo: echo, now: receivedAt)
         } catch {
+            if !verified {
+                let peeked = verifier().peekHead(frame)
+                echo = ResponseBuilder.Echo(txCode: peeked.txCode, corpId: peeked.corpId, operatorId: peeked.operatorId,
+                                            serialNo: peeked.serialNo, correlationId: echo.correlationId)
+            }
             outcome = (error.status, .error, nil)
         }
         var (status, body, ready) = outcome

@@ -96,10 +96,13 @@ enum Envelope {
         }
     }
 
-    /// Reads the Head fields (the schema has already required them when validation is on).
+    /// Reads the Head fields (the schema has already required them when validation is on). A response to a request
+    /// that could not be read may omit TxCode, CorpId, OperatorId and SerialNo; they are read as empty.
     static func head(_ head: XMLElement) throws(MessageRejection) -> MessageHead {
+        let retCode = head.child("RetCode", in: Namespace.directLink)?.text.trimmingXMLWhitespace
         func field(_ name: String) throws(MessageRejection) -> String {
             guard let element = head.child(name, in: Namespace.directLink) else {
+                if retCode != nil && name != "Timestamp" { return "" }
                 throw MessageRejection(.envelopeStructure, "Head has no \(name)", path: head.path)
             }
             // The schema collapses white space around these tokens; read them the way it checked them.
@@ -111,13 +114,36 @@ enum Envelope {
             operatorId: try field("OperatorId"),
             serialNo: try field("SerialNo"),
             timestamp: try field("Timestamp"),
-            retCode: head.child("RetCode", in: Namespace.directLink)?.text.trimmingXMLWhitespace
+            retCode: retCode
         )
+    }
+
+    /// The Head fields of a message that failed verification, for echoing in the signed error response: each is
+    /// kept only if it has the schema's shape, so nothing unbounded or unexpected is reflected.
+    static func peekHead(_ bytes: [UInt8], limits: XMLLimits) -> (txCode: String?, corpId: String?, operatorId: String?, serialNo: String?) {
+        guard let document = try? XMLDocument.parse(bytes, limits: limits), document.root.isNamed("Message", in: Namespace.directLink),
+              let head = document.root.child("Head", in: Namespace.directLink) else { return (nil, nil, nil, nil) }
+        func value(_ name: String, _ allowed: (UInt8) -> Bool, _ lengths: ClosedRange<Int>) -> String? {
+            guard let text = head.child(name, in: Namespace.directLink)?.text.trimmingXMLWhitespace,
+                  lengths.contains(text.utf8.count), text.utf8.allSatisfy(allowed) else { return nil }
+            return text
+        }
+        let upperDigit = { (byte: UInt8) in (65...90).contains(byte) || (48...57).contains(byte) }
+        let word = { (byte: UInt8) in upperDigit(byte) || (97...122).contains(byte) || byte == UInt8(ascii: "_") }
+        let txCode = head.child("TxCode", in: Namespace.directLink).map(\.text.trimmingXMLWhitespace).flatMap { bodies[$0] == nil ? nil : $0 }
+        return (txCode, value("CorpId", upperDigit, 4...16), value("OperatorId", word, 1...20),
+                value("SerialNo", { word($0) || $0 == UInt8(ascii: "-") }, 1...32))
     }
 
     /// The Body element must be the one the transaction code names.
     static func checkBody(_ body: XMLElement, head: MessageHead) throws(MessageRejection) {
         guard let transaction = body.children.first else { return }
+        if head.retCode != nil && head.txCode.isEmpty {
+            guard transaction.isNamed("ErrorResult", in: Namespace.directLink) else {
+                throw MessageRejection(.bodyMismatch, "a response without TxCode carries ErrorResult", path: transaction.path)
+            }
+            return
+        }
         guard let expected = bodies[head.txCode] else {
             throw MessageRejection(.bodyMismatch, "unknown TxCode \(head.txCode)", path: body.path)
         }

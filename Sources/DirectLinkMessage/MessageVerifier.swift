@@ -31,6 +31,13 @@ public final class MessageVerifier: Sendable {
         }
     }
 
+    /// The Head fields of a message that failed verification, each only if it has the schema's shape: for echoing in
+    /// the signed error response, so the client can tell which of its messages was refused. Never trusted for anything.
+    public func peekHead(_ bytes: [UInt8]) -> (txCode: String?, corpId: String?, operatorId: String?, serialNo: String?) {
+        guard bytes.count <= limits.documentBytesMax, Self.detectBinding(bytes) == .xmlDSig else { return (nil, nil, nil, nil) }
+        return Envelope.peekHead(bytes, limits: limits)
+    }
+
     /// XML starts with `<` (after a BOM or white space); CMS is base64 (optionally PEM-armoured) or raw DER.
     public static func detectBinding(_ bytes: [UInt8]) -> SignatureBinding? {
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0

@@ -109,7 +109,16 @@ public final class Daemon: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let port = try await server.start(host: configuration.listen.host, port: configuration.listen.port)
+        // Whoever waits in waitUntilStarted() hears of a failed start too (nil).
+        defer { started.continuation.finish() }
+        let port: Int
+        do {
+            port = try await server.start(host: configuration.listen.host, port: configuration.listen.port)
+        } catch {
+            logger.critical("cannot listen", metadata: ["host": "\(configuration.listen.host)", "port": "\(configuration.listen.port)", "error": "\(error)"])
+            await stopComponents()
+            throw error
+        }
         let admin = AdminServer(registry: Self.metricsRegistry) { [engine, server] in
             do {
                 _ = try await engine.balances(corporation: "", accounts: [])
@@ -118,12 +127,19 @@ public final class Daemon: Service, @unchecked Sendable {
                 return (false, "engine unavailable")
             }
         }
-        let adminChannel = try await admin.start(host: configuration.admin.host, port: configuration.admin.port, group: group)
+        let adminChannel: any Channel
+        do {
+            adminChannel = try await admin.start(host: configuration.admin.host, port: configuration.admin.port, group: group)
+        } catch {
+            logger.critical("cannot listen (admin)", metadata: ["port": "\(configuration.admin.port)", "error": "\(error)"])
+            await server.shutdown()
+            await stopComponents()
+            throw error
+        }
         self.adminChannel = adminChannel
         let adminPort = adminChannel.localAddress?.port ?? configuration.admin.port
         logger.info("directlink listening", metadata: ["port": "\(port)", "admin": "\(adminPort)"])
         started.continuation.yield((port, adminPort))
-        started.continuation.finish()
         let housekeeping = Task { [engine, configuration, logger] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(configuration.housekeepingEverySeconds))
@@ -135,6 +151,12 @@ public final class Daemon: Service, @unchecked Sendable {
         housekeeping.cancel()
         await server.shutdown()
         try? await adminChannel.close()
+        await stopComponents()
+        logger.notice("stopped")
+    }
+
+    /// Closes the engine (its last group commit), signs the final audit checkpoint, stops the threads.
+    private func stopComponents() async {
         engine.close()
         do {
             try audit?.close()
@@ -143,7 +165,6 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         try? await group.shutdownGracefully()
         try? await threadPool.shutdownGracefully()
-        logger.notice("stopped")
     }
 
     static func loadTrust(_ configuration: DaemonConfiguration) throws -> TrustStore {

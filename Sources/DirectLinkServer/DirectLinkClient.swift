@@ -47,6 +47,7 @@ public final class DirectLinkClient: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    try sync.addHandler(RawTap())
                     switch framing {
                     case .classic:
                         try sync.addHandlers([
@@ -73,9 +74,21 @@ public final class DirectLinkClient: @unchecked Sendable {
         return try await promise.futureResult.get()
     }
 
-    /// Sends raw bytes with no framing at all (tests of malformed frames).
-    public func sendRaw(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    /// Sends raw bytes with no framing at all, straight into TLS (tests of malformed frames), and returns the next
+    /// frame the server sends (a plain `FrameError` before it closes), or throws when it closes without one.
+    public func sendRaw(_ bytes: [UInt8]) async throws -> [UInt8] {
+        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        channel.eventLoop.execute { [handler, channel] in
+            handler.expect(promise: promise)
+            do {
+                // Written from the tap right after TLS, so the bytes are encrypted but never framed.
+                let tap = try channel.pipeline.syncOperations.context(handlerType: RawTap.self)
+                tap.writeAndFlush(NIOAny(ByteBuffer(bytes: bytes)), promise: nil)
+            } catch {
+                promise.fail(error)
+            }
+        }
+        return try await promise.futureResult.get()
     }
 
     public func close() async {
@@ -107,8 +120,14 @@ final class ResponseQueue: ChannelDuplexHandler, @unchecked Sendable {
         context.writeAndFlush(wrapOutboundOut(OutboundFrame(bytes: payload)), promise: nil)
     }
 
+    /// Waits for the next frame without sending anything.
+    func expect(promise: EventLoopPromise<[UInt8]>) {
+        waiting.append(promise)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        // A frame nobody asked for (the server's FrameError before it closes) is dropped.
         guard !waiting.isEmpty else { return }
         waiting.removeFirst().succeed(frame.bytes)
     }
@@ -156,4 +175,10 @@ final class HTTPClientFraming: ChannelDuplexHandler, @unchecked Sendable {
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
+}
+
+/// A pass-through right after TLS: `sendRaw` writes from here to put unframed bytes on the wire.
+final class RawTap: ChannelDuplexHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
 }

@@ -145,6 +145,18 @@ public final class DirectLinkServer: @unchecked Sendable {
             return first
         }
         if !drained { logger.warning("drain timeout: closing connections with requests in flight") }
+        // Connections close themselves once their last response is written; give them a moment to, then close the rest.
+        let closing = lock.withLock { Array(children.values) }
+        _ = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for channel in closing { try? await channel.closeFuture.get() }
+                return true
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(2)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
         let remaining = lock.withLock { Array(children.values) }
         for channel in remaining { try? await channel.close() }
     }

@@ -49,20 +49,23 @@ final class FrameDispatcher: ChannelDuplexHandler {
 
     private func finish(_ sequence: UInt64, _ response: [UInt8], context: ChannelHandlerContext) {
         finished[sequence] = response
-        var wrote = false
+        var lastWrite: EventLoopFuture<Void>?
         while let bytes = finished.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
-            tracker.finished()
             if !closed {
-                context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: nil)
-                wrote = true
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: promise)
+                lastWrite = promise.futureResult
             }
+            tracker.finished()
         }
-        if wrote { context.flush() }
-        if quiescing && inFlight == 0 {
+        if lastWrite != nil { context.flush() }
+        if quiescing && inFlight == 0 && !closed {
+            // Close only once the last response has reached the socket: a close fails writes still pending.
             closed = true
-            context.close(promise: nil)
+            let channel = context.channel
+            (lastWrite ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in channel.close(promise: nil) }
         } else if readPending && inFlight < inFlightMax {
             readPending = false
             context.read()

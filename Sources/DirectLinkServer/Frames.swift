@@ -61,6 +61,11 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let state = try decodeFrame(context: context, buffer: &buffer)
+        if state == .continue {
+            // A frame completed: the next one gets its own frameReadTimeoutMs from here.
+            timer?.cancel()
+            timer = nil
+        }
         if buffer.readableBytes == 0 {
             timer?.cancel()
             timer = nil

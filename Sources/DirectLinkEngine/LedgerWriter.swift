@@ -41,6 +41,8 @@ final class LedgerWriter {
         let insertPayment: HotStatement
         let insertEvent: HotStatement
         let insertPosting: HotStatement
+        let updateAccount: HotStatement
+        let upsertUsage: HotStatement
 
         init(_ db: Database) throws {
             serialOwner = try HotStatement("""
@@ -52,6 +54,11 @@ final class LedgerWriter {
             insertPosting = try HotStatement("""
                 INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
                 VALUES (?,?,?,?,?,?,?,?)
+                """, db)
+            updateAccount = try HotStatement("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?", db)
+            upsertUsage = try HotStatement("""
+                INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
+                ON CONFLICT(usage_key) DO UPDATE SET amount_minor = excluded.amount_minor, count = excluded.count
                 """, db)
         }
     }
@@ -292,18 +299,18 @@ final class LedgerWriter {
 
     /// Writes back the balances and usage the group changed. Runs last in every group transaction.
     func flush(_ db: Database) throws {
+        let hot = try hotStatements(db)
         for number in dirtyAccounts {
             guard let state = accounts[number] else { continue }
             precondition(state.isWithinOverdraft, "account \(number) would be written below its overdraft line")
-            try execute("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?",
-                        [state.balanceMinor, state.holdsMinor, state.status.rawValue, number], db)
+            hot.updateAccount.bind(1, state.balanceMinor); hot.updateAccount.bind(2, state.holdsMinor)
+            hot.updateAccount.bind(3, state.status.rawValue); hot.updateAccount.bind(4, number)
+            try hot.updateAccount.execute()
         }
         for key in dirtyUsage {
             guard let current = usage[key] else { continue }
-            try execute("""
-                INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
-                ON CONFLICT(usage_key) DO UPDATE SET amount_minor = excluded.amount_minor, count = excluded.count
-                """, [key, current.amountMinor, current.count], db)
+            hot.upsertUsage.bind(1, key); hot.upsertUsage.bind(2, current.amountMinor); hot.upsertUsage.bind(3, current.count)
+            try hot.upsertUsage.execute()
         }
         dirtyAccounts.removeAll(keepingCapacity: true)
         dirtyUsage.removeAll(keepingCapacity: true)

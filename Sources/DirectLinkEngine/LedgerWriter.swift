@@ -35,6 +35,9 @@ final class LedgerWriter {
     private var limitKeysDate: BusinessDate?
     private(set) var limitKeysToday: [String?] = []
     private(set) var todayText = ""
+    /// Next posting and event sequence numbers; written back to `counters` with each group.
+    private var nextPostingId: Int64 = 1
+    private var nextEventId: Int64 = 1
 
     struct HotStatements {
         let serialOwner: HotStatement
@@ -43,6 +46,7 @@ final class LedgerWriter {
         let insertPosting: HotStatement
         let updateAccount: HotStatement
         let upsertUsage: HotStatement
+        let updateCounter: HotStatement
 
         init(_ db: Database) throws {
             serialOwner = try HotStatement("""
@@ -50,11 +54,12 @@ final class LedgerWriter {
                 UNION ALL SELECT -1 FROM instructions WHERE corporation = ?1 AND serial = ?2
                 """, db)
             insertPayment = try HotStatement(PaymentRecord.insertSQL, db)
-            insertEvent = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)", db)
+            insertEvent = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail, id) VALUES (?,?,?,?,?,?)", db)
             insertPosting = try HotStatement("""
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (?,?,?,?,?,?,?,?)
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo, id)
+                VALUES (?,?,?,?,?,?,?,?,?)
                 """, db)
+            updateCounter = try HotStatement("UPDATE counters SET next_value = ? WHERE name = ?", db)
             updateAccount = try HotStatement("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?", db)
             upsertUsage = try HotStatement("""
                 INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
@@ -126,6 +131,8 @@ final class LedgerWriter {
             accounts[state.number] = state
             accountInfo[state.number] = AccountInfo(corporation: row["corporation"], parent: row["parent"], name: row["name"])
         }
+        nextPostingId = try Int64.fetchOne(db, sql: "SELECT next_value FROM counters WHERE name = 'posting'") ?? 1
+        nextEventId = try Int64.fetchOne(db, sql: "SELECT next_value FROM counters WHERE name = 'event'") ?? 1
         approvalRules.removeAll()
         for row in try Row.fetchAll(db, sql: "SELECT corporation, rules_json FROM approval_rules") {
             let json: String = row["rules_json"]
@@ -164,6 +171,8 @@ final class LedgerWriter {
             insert.bind(1, paymentId); insert.bind(2, posting.account); insert.bind(3, posting.amountMinor)
             insert.bind(4, posting.currency.code); insert.bind(5, todayText); insert.bind(6, now)
             insert.bind(7, index < counterparties.count ? counterparties[index] : nil); insert.bind(8, memo)
+            insert.bind(9, nextPostingId)
+            nextPostingId += 1
             try insert.execute()
         }
     }
@@ -257,6 +266,8 @@ final class LedgerWriter {
     func recordEvent(_ paymentId: Int64, from: PaymentStatus?, to: PaymentStatus, detail: String, _ db: Database) throws {
         let insert = try hotStatements(db).insertEvent
         insert.bind(1, paymentId); insert.bind(2, from?.rawValue); insert.bind(3, to.rawValue); insert.bind(4, now); insert.bind(5, detail)
+        insert.bind(6, nextEventId)
+        nextEventId += 1
         try insert.execute()
     }
 
@@ -312,6 +323,10 @@ final class LedgerWriter {
             hot.upsertUsage.bind(1, key); hot.upsertUsage.bind(2, current.amountMinor); hot.upsertUsage.bind(3, current.count)
             try hot.upsertUsage.execute()
         }
+        hot.updateCounter.bind(1, nextPostingId); hot.updateCounter.bind(2, "posting")
+        try hot.updateCounter.execute()
+        hot.updateCounter.bind(1, nextEventId); hot.updateCounter.bind(2, "event")
+        try hot.updateCounter.execute()
         dirtyAccounts.removeAll(keepingCapacity: true)
         dirtyUsage.removeAll(keepingCapacity: true)
     }

@@ -77,11 +77,12 @@ public enum RawInsertBaseline {
         let dateText = date.description
         return try pool.writeWithoutTransaction { db in
             let payment = try HotStatement(PaymentRecord.insertSQL, db)
-            let event = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)", db)
+            let event = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail, id) VALUES (?,?,?,?,?,?)", db)
             let posting = try HotStatement("""
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (?,?,?,?,?,?,?,?)
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo, id)
+                VALUES (?,?,?,?,?,?,?,?,?)
                 """, db)
+            var sequence: Int64 = 1
             let start = DispatchTime.now().uptimeNanoseconds
             var index = 0
             while index < records.count {
@@ -93,12 +94,16 @@ public enum RawInsertBaseline {
                     let id = try payment.execute()
                     for (from, to, detail) in [("RECEIVED", "APPROVED", "no approval rule applies"), ("APPROVED", "SETTLED", "settled internally")] {
                         event.bind(1, id); event.bind(2, from); event.bind(3, to); event.bind(4, now); event.bind(5, detail)
+                        event.bind(6, sequence)
+                        sequence += 1
                         try event.execute()
                     }
                     for (account, amount, counterparty) in [(record.debitAccount, -record.amount.minorUnits, record.creditAccount),
                                                            (record.creditAccount, record.amount.minorUnits, record.debitAccount)] {
                         posting.bind(1, id); posting.bind(2, account); posting.bind(3, amount); posting.bind(4, "CNY")
                         posting.bind(5, dateText); posting.bind(6, now); posting.bind(7, counterparty); posting.bind(8, record.memo)
+                        posting.bind(9, sequence)
+                        sequence += 1
                         try posting.execute()
                     }
                     index += 1

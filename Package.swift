@@ -52,7 +52,10 @@ let package = Package(
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
-        .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
+        .testTarget(
+            name: "DirectLinkEngineTests",
+            dependencies: ["DirectLinkEngine", "DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Spawns the built `directlink` executable, SIGKILLs it mid-load, reopens and checks.
         .testTarget(name: "DirectLinkEngineCrashTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
     ]

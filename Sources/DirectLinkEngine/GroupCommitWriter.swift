@@ -21,6 +21,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Job] = []
     private var closed = false
     private var finished = false
+    private var committedTransactions = 0
+    private var committedCommands = 0
 
     private let pool: DatabasePool
     private let state: LedgerWriter  // Touched only by the writer thread.
@@ -144,7 +146,18 @@ final class GroupCommitWriter: @unchecked Sendable {
             for job in group { job.fail(failure) }
             return
         }
+        condition.lock()
+        committedTransactions += 1
+        committedCommands += group.count
+        condition.unlock()
         for deliver in deliveries { deliver() }
+    }
+
+    /// How many transactions have committed and how many commands they carried.
+    var statistics: (transactions: Int, commands: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (committedTransactions, committedCommands)
     }
 }
 

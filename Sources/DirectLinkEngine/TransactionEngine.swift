@@ -55,6 +55,10 @@ public final class TransactionEngine: Sendable {
         writer.close()
     }
 
+    /// Transactions committed and commands they carried since open: commands ÷ transactions is
+    /// the average group-commit size (for metrics; labels never carry serials or accounts).
+    public var commitStatistics: (transactions: Int, commands: Int) { writer.statistics }
+
     // MARK: Commands
 
     /// Submits a single payment. Resending the same serial with the same content reports the

@@ -163,6 +163,10 @@ import Testing
         }
         #expect(results.count == 300)
         #expect(results.allSatisfy { $0.status == .settled })
+        // Group commit: the 300 commands (plus the fixture's none) shared fewer transactions.
+        let statistics = engine.commitStatistics
+        #expect(statistics.commands == 300)
+        #expect(statistics.transactions < 300)
         #expect(Set(results.compactMap(\.bankReference)).count == 300)
         #expect(try await fixture.balance(F.bBasic, corporation: "CORPB001").balanceMinor == 300_000_000 + 30_000)
         try await fixture.expectInvariants()

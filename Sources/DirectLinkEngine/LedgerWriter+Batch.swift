@@ -28,7 +28,7 @@ extension LedgerWriter {
             creditAccount: "", payeeName: "\(batch.items.count) items", payeeBank: ownBankCode, amount: .zero(debitCurrency),
             requestedChannel: nil, urgent: false, valueDate: batch.valueDate, memo: "", contentDigest: digest,
             orderDigest: batch.orderDigest, acceptedDate: today, now: now)
-        var itemErrors = batch.items.map { itemError($0, batch) }
+        let itemErrors = batch.items.map { itemError($0, batch) }
         let channels = batch.items.map { item in
             try? router.route(RoutingRequest(payeeIsInternal: (item.payeeBankCode ?? ownBankCode) == ownBankCode,
                                              amountMinor: item.amount.minorUnits, urgent: false, requested: nil), atEpochSeconds: now).get()
@@ -67,6 +67,14 @@ extension LedgerWriter {
             record.status = .approved
             try insert(&record, events: [(.received, .approved, "no approval rule applies")], db)
         }
+        try insertItems(of: record, batch, channels: channels, itemErrors: itemErrors, db)
+        return try result(for: record, replayed: false, db)
+    }
+
+    /// One row per item: failed with its own error, held pending the batch's approval, or executed now.
+    private func insertItems(of record: PaymentRecord, _ batch: BatchOrder, channels: [Channel?], itemErrors: [EngineError?],
+                             _ db: Database) throws {
+        var itemErrors = itemErrors
         for (index, item) in batch.items.enumerated() {
             var itemRecord = PaymentRecord(
                 corporation: batch.corporation, serial: nil, kind: .item, batchId: record.id, itemNumber: index + 1,
@@ -95,7 +103,6 @@ extension LedgerWriter {
                 try executeNew(&itemRecord, events: [(.received, .approved, "batch needs no approval")], db)
             }
         }
-        return try result(for: record, replayed: false, db)
     }
 
     /// After a batch is approved: carries each item pending approval forward.
@@ -120,7 +127,8 @@ extension LedgerWriter {
         guard let corporation = corporations[batch.corporation] else {
             return .failure(EngineError(.corporationUnknown, "corporation \(batch.corporation) is not a customer"))
         }
-        if case .failure(let refusal) = corporation.authorise(operatorId: batch.operatorId, transactionType: batch.transactionType, account: batch.debitAccount) {
+        if case .failure(let refusal) = corporation.authorise(operatorId: batch.operatorId, transactionType: batch.transactionType, account: batch.debitAccount,
+                                                           certificateFingerprint: batch.certificateFingerprint) {
             return .failure(refusal)
         }
         guard let debit = accounts[batch.debitAccount], accountInfo[batch.debitAccount]?.corporation == batch.corporation else {

@@ -119,7 +119,8 @@ extension LedgerWriter {
             evaluation.error = EngineError(.corporationUnknown, "corporation \(order.corporation) is not a customer")
             return evaluation
         }
-        if case .failure(let refusal) = corporation.authorise(operatorId: order.operatorId, transactionType: order.transactionType, account: order.debitAccount) {
+        if case .failure(let refusal) = corporation.authorise(operatorId: order.operatorId, transactionType: order.transactionType, account: order.debitAccount,
+                                                           certificateFingerprint: order.certificateFingerprint) {
             evaluation.error = refusal
             return evaluation
         }

@@ -119,6 +119,10 @@ import Testing
         case "unknownCorporation": return try f.order("1.00", corporation: "NOBODY01")
         case "unknownOperator": return try f.order("1.00", operatorId: "GHOST")
         case "approverAsMaker": return try f.order("1.00", operatorId: "APPR01")
+        case "unboundCertificate":
+            var order = try f.order("1.00")
+            order.certificateFingerprint = f.fingerprint(of: "APPR01", corporation: "CORPA001")
+            return order
         case "foreignDebitAccount": return try f.order("1.00", from: F.aBasic, to: F.fundMain, corporation: "CORPB001")
         case "unknownPayee": return try f.order("1.00", to: "6229999999999999")
         case "frozenDebit": return try f.order("1.00", from: F.aFrozen)
@@ -136,7 +140,7 @@ import Testing
     @Test(arguments: [
         (EngineErrorCode.requestInvalid, "emptySerial"), (.serialConflict, "takenSerial"),
         (.corporationUnknown, "unknownCorporation"), (.operatorUnknown, "unknownOperator"),
-        (.permissionDenied, "approverAsMaker"), (.accountUnknown, "foreignDebitAccount"), (.accountUnknown, "unknownPayee"),
+        (.permissionDenied, "unboundCertificate"), (.permissionDenied, "approverAsMaker"), (.accountUnknown, "foreignDebitAccount"), (.accountUnknown, "unknownPayee"),
         (.accountNotActive, "frozenDebit"), (.sameAccount, "sameAccount"), (.valueDateInvalid, "pastValueDate"),
         (.valueDateInvalid, "farValueDate"), (.channelNotAllowed, "hvpsForInternal"), (.channelNotAllowed, "ibpsOverCap"),
         (.limitExceeded, "overMakerLimit"), (.insufficientFunds, "insufficientFunds"),
@@ -151,6 +155,13 @@ import Testing
         #expect(result.error?.code == code, "\(String(describing: result.error))")
         #expect(result.status == .failed)
         try await fixture.expectInvariants()
+    }
+
+    @Test func makerSigningWithABoundCertificateIsAccepted() async throws {
+        let fixture = try EngineFixture()
+        var order = try fixture.order("1.00")
+        order.certificateFingerprint = fixture.fingerprint(of: "MAKER01", corporation: "CORPA001").uppercased()
+        #expect(try await fixture.engine.submit(order).status == .settled)
     }
 
     @Test func concurrentSubmissionsShareGroupCommitsAndAllSettle() async throws {

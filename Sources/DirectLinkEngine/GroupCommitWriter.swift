@@ -106,7 +106,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             if queue.isEmpty && closed {
                 condition.unlock()
                 // Finalize the writer's prepared statements on the connection's own queue, before it closes.
-                try? pool.writeWithoutTransaction { _ in state.discardCaches() }
+                pool.writeWithoutTransaction { _ in state.discardCaches() }
                 condition.lock()
                 finished = true
                 condition.broadcast()

@@ -35,7 +35,7 @@ let package = Package(
             dependencies: [
                 "DirectLinkLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // GRDB's own SQLite module (not a second one): only RawInsertBaseline.swift imports it.
+                // GRDB's own SQLite module (not a second one): only HotStatement.swift and RawInsertBaseline.swift import it.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),

@@ -139,20 +139,20 @@ extension LedgerWriter {
                                      payment: PaymentReference, _ db: Database) throws -> CommandResult? {
         if let refusal = serialShapeError(serial) { return refused(serial, refusal) }
         if try fetchPayment(corporation: corporation, serial: serial, db) != nil {
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used by a payment", field: "transactionType"))
+            return refused(serial, EngineError(.serialConflict, "the serial was used by a payment", field: "transactionType"))
         }
         guard let row = try Row.fetchOne(try statement("SELECT * FROM instructions WHERE corporation = ? AND serial = ?", db),
                                          arguments: [corporation, serial]) else { return nil }
         let storedKind: String = row["kind"]
         let storedContent: String = row["content"]
         if storedKind != kind {
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used by a \(storedKind) command", field: "transactionType"))
+            return refused(serial, EngineError(.serialConflict, "the serial was used by a \(storedKind) command", field: "transactionType"))
         }
         if storedContent != content {
             let field = kind == "RULES" ? "rules"
                 : storedContent.split(separator: "|").dropFirst().first == content.split(separator: "|").dropFirst().first
                 ? "orderDigest" : "payment"
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used for a different \(field)", field: field))
+            return refused(serial, EngineError(.serialConflict, "the serial was used for a different \(field)", field: field))
         }
         let target = try (row["payment_id"] as Int64?).flatMap { try fetchPayment(id: $0, db) }
         let error = (row["error_code"] as Int?).flatMap(EngineErrorCode.init(rawValue:)).map { EngineError($0, row["error_reason"] ?? "") }
@@ -244,7 +244,7 @@ extension LedgerWriter {
     func preValidate(_ order: PaymentOrder, _ db: Database) throws -> PreValidation {
         var error = serialShapeError(order.serial)
         if error == nil, let existing = try fetchPayment(corporation: order.corporation, serial: order.serial, db) {
-            error = EngineError(.serialConflict, "serial \(order.serial) is already used", field: differingField(existing, order) ?? "serial")
+            error = EngineError(.serialConflict, "the serial is already used", field: differingField(existing, order) ?? "serial")
         }
         let evaluation = try evaluate(order, dryRun: true, db)
         return PreValidation(error: error ?? evaluation.error, channel: evaluation.channel, approvalRuleId: evaluation.rule?.id,

@@ -14,12 +14,12 @@ extension LedgerWriter {
                 : existing.contentDigest != digest ? "items"
                 : existing.valueDate != batch.valueDate ? "valueDate" : nil
             if let field {
-                return refused(batch.serial, EngineError(.serialConflict, "serial \(batch.serial) was used with different \(field)", field: field))
+                return refused(batch.serial, EngineError(.serialConflict, "the serial was used with different \(field)", field: field))
             }
             return try result(for: existing, replayed: true, db)
         }
         if try instructionKind(corporation: batch.corporation, serial: batch.serial, db) != nil {
-            return refused(batch.serial, EngineError(.serialConflict, "serial \(batch.serial) was used by another command", field: "transactionType"))
+            return refused(batch.serial, EngineError(.serialConflict, "the serial was used by another command", field: "transactionType"))
         }
         let debitCurrency = accounts[batch.debitAccount]?.currency ?? .cny
         var record = PaymentRecord(

@@ -28,10 +28,10 @@ extension LedgerWriter {
         if let refusal = serialShapeError(order.serial) { return refused(order.serial, refusal) }
         if let owner = try serialOwner(corporation: order.corporation, serial: order.serial, db) {
             guard owner > 0, let existing = try fetchPayment(id: owner, db) else {
-                return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used by another command", field: "transactionType"))
+                return refused(order.serial, EngineError(.serialConflict, "the serial was used by another command", field: "transactionType"))
             }
             if let field = differingField(existing, order) {
-                return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used with a different \(field)", field: field))
+                return refused(order.serial, EngineError(.serialConflict, "the serial was used with a different \(field)", field: field))
             }
             return try result(for: existing, replayed: true, db)
         }

@@ -18,9 +18,12 @@ extension LedgerWriter {
             report.expired += 1
         }
 
+        // Scheduled HVPS payments wait for the HVPS window on their value date.
+        let hvpsOpen = router.hvpsIsOpen(atEpochSeconds: now)
         for id in try Int64.fetchAll(db, sql: """
-            SELECT id FROM payments WHERE \(open) AND status = 'SCHEDULED' AND value_date <= ? ORDER BY id LIMIT ?
-            """, arguments: [today.description, rowsMax]) {
+            SELECT id FROM payments WHERE \(open) AND status = 'SCHEDULED' AND value_date <= ?
+            AND (channel IS NOT 'HVPS' OR ?) ORDER BY id LIMIT ?
+            """, arguments: [today.description, hvpsOpen, rowsMax]) {
             guard var record = try fetchPayment(id: id, db), record.status == .scheduled else { continue }
             try executeStored(&record, db)
             report.releasedFromSchedule += 1

@@ -129,8 +129,11 @@ extension LedgerWriter {
             evaluation.error = refusal
             return evaluation
         }
+        // A future-dated payment is routed as of its value date's HVPS opening, when it will be sent.
+        let routingInstant = order.valueDate.map { $0 > today
+            ? ShanghaiTime.startOfDay($0) + Int64(configuration.routing.hvpsOpenMinute * 60) : now } ?? now
         let routing = router.route(RoutingRequest(payeeIsInternal: payeeIsInternal, amountMinor: order.amount.minorUnits,
-                                                  urgent: order.urgent, requested: order.requestedChannel), atEpochSeconds: now)
+                                                  urgent: order.urgent, requested: order.requestedChannel), atEpochSeconds: routingInstant)
         let channel: Channel
         switch routing {
         case .failure(let refusal):

@@ -5,9 +5,10 @@ import GRDB
 /// The one writer. Commands queue here; a dedicated thread (never a NIO event loop, never the
 /// cooperative pool) takes everything queued — up to `groupCommitCommandsMax` — runs it in one
 /// SQLite transaction and commits (WAL, synchronous=FULL). Each caller is resumed only after the
-/// COMMIT that made its result durable. If the transaction fails, no caller in the group gets a
-/// result: each gets `storageFailure` (safe to resend with the same serial) and the writer's
-/// caches are reloaded from the database.
+/// COMMIT that made its result durable. If the transaction fails, nothing of it was applied: the
+/// writer's caches are reloaded from the database and each command of the group is retried in a
+/// transaction of its own, so one command that cannot be written fails alone, with
+/// `storageFailure` (safe to resend with the same serial).
 final class GroupCommitWriter: @unchecked Sendable {
     /// One queued command. `run` executes inside the group transaction and returns the closure
     /// that hands its result to the caller once the transaction commits.
@@ -142,6 +143,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         } catch {
             state.discardCaches()
+            if group.count > 1 {
+                // Isolate: one command that cannot be written must not fail the others with it.
+                for job in group { commit([job]) }
+                return
+            }
             let failure = EngineError(.storageFailure, "the transaction did not commit; nothing of it was applied: \(error)")
             for job in group { job.fail(failure) }
             return

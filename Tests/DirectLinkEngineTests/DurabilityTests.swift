@@ -28,6 +28,28 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func aCommandThatCannotBeWrittenFailsAloneNotWithItsGroup() async throws {
+        let fixture = try EngineFixture()
+        // Sabotage from outside: SQLite refuses one particular payment row.
+        let outsider = try DatabaseQueue(path: fixture.path)
+        try await outsider.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON payments WHEN NEW.serial = 'POISON'
+                BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+                """)
+        }
+        let orders = [try fixture.order("1.00", serial: "OK-1"), try fixture.order("2.00", serial: "POISON"), try fixture.order("3.00", serial: "OK-2")]
+        await #expect(throws: EngineError.self) { _ = try await fixture.engine.submit(orders) }
+        for serial in ["OK-1", "OK-2"] {
+            #expect(try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(serial)).status == .settled)
+        }
+        await #expect(throws: EngineError.self) {
+            _ = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial("POISON"))
+        }
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 400)
+        try await fixture.expectInvariants()
+    }
+
     @Test func schemaMigrationsAreVersionedAndReopeningIsHarmless() async throws {
         let fixture = try EngineFixture()
         _ = try await fixture.engine.submit(try fixture.order("1.00"))

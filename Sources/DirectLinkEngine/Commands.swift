@@ -200,6 +200,18 @@ public struct PreValidation: Sendable, Hashable {
     public var fundsSufficient: Bool
 }
 
+/// Pre-validation of a payroll batch: whole-batch refusal if any, and each item's own outcome.
+public struct BatchPreValidation: Sendable, Hashable {
+    public var error: EngineError?
+    public var approvalRuleId: String?
+    public var approvalLevels: [ApprovalLevel]
+    /// Headroom under every limit rule for the total of the valid items.
+    public var limits: [LimitHeadroom]
+    public var totalMinor: Int64
+    /// Per item, in order: nil if it would be paid, else why not (funds are allotted in item order).
+    public var items: [EngineError?]
+}
+
 public struct AccountBalance: Sendable, Hashable {
     public var account: String
     public var currency: Currency

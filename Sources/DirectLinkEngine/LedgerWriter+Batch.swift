@@ -105,6 +105,46 @@ extension LedgerWriter {
         }
     }
 
+    /// The checks `submit(_: BatchOrder)` makes, without writing anything.
+    func preValidate(_ batch: BatchOrder, _ db: Database) throws -> BatchPreValidation {
+        var error = serialShapeError(batch.serial) ?? batchShapeError(batch)
+        if error == nil, try serialOwner(corporation: batch.corporation, serial: batch.serial, db) != nil {
+            error = EngineError(.serialConflict, "the serial is already used", field: "serial")
+        }
+        var items: [EngineError?] = batch.items.map { item in
+            itemError(item, batch) ?? ((try? router.route(RoutingRequest(
+                payeeIsInternal: (item.payeeBankCode ?? ownBankCode) == ownBankCode, amountMinor: item.amount.minorUnits,
+                urgent: false, requested: nil), atEpochSeconds: now).get()) == nil
+                ? EngineError(.channelNotAllowed, "no clearing channel takes this item") : nil)
+        }
+        var total: Int64 = 0
+        for (index, item) in batch.items.enumerated() where items[index] == nil {
+            let (sum, overflow) = total.addingReportingOverflow(item.amount.minorUnits)
+            if overflow { error = error ?? EngineError(.amountInvalid, "the batch total overflows") } else { total = sum }
+        }
+        let currency = accounts[batch.debitAccount]?.currency ?? .cny
+        if error == nil, case .failure(let refusal) = batchChecks(batch, total: Money(minorUnits: total, currency: currency), db) {
+            error = refusal
+        }
+        let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
+                                   operatorId: batch.operatorId, transactionType: batch.transactionType,
+                                   amount: Money(minorUnits: total, currency: currency))
+        let rule = approvalRule(for: ApprovalSubject(transactionType: batch.transactionType, amountMinor: total,
+                                                     account: batch.debitAccount, beneficiaryIsNew: false),
+                                in: approvalRules[batch.corporation] ?? [])
+        // Funds are allotted in item order, as submission would hold them.
+        if let debit = accounts[batch.debitAccount] {
+            var room = debit.kind == .bankInternal ? Int64.max : debit.availableMinor + debit.overdraftMinor
+            for (index, item) in batch.items.enumerated() where items[index] == nil {
+                if item.amount.minorUnits <= room { room -= item.amount.minorUnits } else {
+                    items[index] = EngineError(.insufficientFunds, "funds run out at item \(index + 1)")
+                }
+            }
+        }
+        return BatchPreValidation(error: error, approvalRuleId: rule?.id, approvalLevels: rule?.levels ?? [],
+                                  limits: limitBook.headroom(for: subject, on: today) { usage($0, db) }, totalMinor: total, items: items)
+    }
+
     /// After a batch is approved: carries each item pending approval forward.
     func executeBatchItems(of batch: PaymentRecord, _ db: Database) throws {
         let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),

@@ -109,6 +109,11 @@ public final class TransactionEngine: Sendable {
         try await writer.perform { state, db in try state.preValidate(order, db) }
     }
 
+    /// A dry run of a payroll batch: nothing is held, consumed or recorded.
+    public func preValidate(_ batch: BatchOrder) async throws -> BatchPreValidation {
+        try await writer.perform { state, db in try state.preValidate(batch, db) }
+    }
+
     /// Time-driven work: expires unfinished approval flows, releases scheduled payments whose
     /// value date has come, and runs one clearing cycle. The daemon calls it periodically.
     public func runHousekeeping() async throws -> HousekeepingReport {

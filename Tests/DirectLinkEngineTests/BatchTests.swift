@@ -61,6 +61,25 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func payrollPreValidationReportsItemsLevelsAndHeadroomWithoutHolding() async throws {
+        let fixture = try EngineFixture()
+        let items = [
+            BatchItem(creditAccount: F.bBasic, payeeName: "张三", amount: Money(minorUnits: 6_000_000)),
+            BatchItem(creditAccount: "6229999999999999", payeeName: "不存在", amount: Money(minorUnits: 100)),
+            BatchItem(creditAccount: F.fundMain, payeeName: "李四", amount: Money(minorUnits: 6_000_000)),
+        ]
+        let report = try await fixture.engine.preValidate(payroll(fixture, items: items))
+        #expect(report.error == nil)
+        #expect(report.totalMinor == 12_000_000)
+        #expect(report.approvalRuleId == "A-LARGE")
+        #expect(report.items.map { $0?.code } == [nil, .accountUnknown, nil])
+        #expect(report.limits.contains { $0.ruleId == "L-TYPE-BATCH-DAILY" && $0.wouldPass })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        #expect(try await fixture.engine.submit(payroll(fixture, items: items)).status == .pendingApproval)
+        let again = try await fixture.engine.preValidate(payroll(fixture, items: items))
+        #expect(again.error?.code == .serialConflict)
+    }
+
     @Test func batchLimitsAreEnforcedWithTheirCodes() async throws {
         let fixture = try EngineFixture()
         let empty = try await fixture.engine.submit(payroll(fixture, items: [], serial: "B-EMPTY"))

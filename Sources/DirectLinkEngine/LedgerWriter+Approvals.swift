@@ -88,8 +88,13 @@ extension LedgerWriter {
         if let corporation = corporations[command.corporation] {
             target = try fetchPayment(command.payment, corporation: command.corporation, db)
             if let record = target {
-                if record.operatorId != command.operatorId,
-                   case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "PAY.CANCEL", account: record.debitAccount) {
+                // The maker may cancel their own payment while active; anyone else needs PAY.CANCEL on the account.
+                if record.operatorId == command.operatorId, let maker = corporation.operators[command.operatorId] {
+                    if maker.status != .active {
+                        refusal = EngineError(.operatorNotActive, "operator \(command.operatorId) is \(maker.status.rawValue)")
+                    }
+                } else if case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "PAY.CANCEL",
+                                                                            account: record.debitAccount) {
                     refusal = denied
                 }
             } else {

@@ -122,6 +122,18 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func onlyTheActiveMakerOrAnOperatorWithCancelRightsMayCancel() async throws {
+        let fixture = try EngineFixture()
+        let scheduled = try await fixture.engine.submit(try fixture.order("1.00", valueDate: F.today.adding(days: 1)))
+        let byApprover = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "APPR01", serial: "C-APPR",
+                                                                       payment: .serial(scheduled.serial)))
+        #expect(byApprover.error?.code == .permissionDenied)
+        let byAdmin = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "ADMIN01", serial: "C-ADMIN",
+                                                                    payment: .serial(scheduled.serial)))
+        #expect(byAdmin.status == .cancelled)
+        try await fixture.expectInvariants()
+    }
+
     @Test func transitionTableIsEnforcedForEveryRecordedEvent() async throws {
         let fixture = try EngineFixture()
         _ = try await fixture.engine.submit(try fixture.order("100.00", to: "6217000019999999", bank: F.otherBank))

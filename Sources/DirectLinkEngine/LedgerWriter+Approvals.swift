@@ -124,7 +124,7 @@ extension LedgerWriter {
     func finish(_ record: inout PaymentRecord, as status: PaymentStatus, error: EngineError?, detail: String, _ db: Database) throws {
         releaseHold(record.holdMinor, on: record.debitAccount)
         record.holdMinor = 0
-        releaseLimits(of: record, db)
+        try releaseLimits(of: record, db)
         record.limitKeys = []
         record.error = error
         try transition(&record, to: status, detail: detail, db)

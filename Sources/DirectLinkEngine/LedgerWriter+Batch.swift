@@ -45,7 +45,7 @@ extension LedgerWriter {
         record.amount = total
         var plan: (rule: ApprovalRule?, consumptions: [LimitConsumption])?
         if batchError == nil {
-            switch batchChecks(batch, total: total, db) {
+            switch try batchChecks(batch, total: total, db) {
             case .failure(let refusal): batchError = refusal
             case .success(let checked): plan = checked
             }
@@ -123,7 +123,7 @@ extension LedgerWriter {
             if overflow { error = error ?? EngineError(.amountInvalid, "the batch total overflows") } else { total = sum }
         }
         let currency = accounts[batch.debitAccount]?.currency ?? .cny
-        if error == nil, case .failure(let refusal) = batchChecks(batch, total: Money(minorUnits: total, currency: currency), db) {
+        if error == nil, case .failure(let refusal) = try batchChecks(batch, total: Money(minorUnits: total, currency: currency), db) {
             error = refusal
         }
         let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
@@ -141,8 +141,9 @@ extension LedgerWriter {
                 }
             }
         }
+        try loadUsage(for: subject, db)
         return BatchPreValidation(error: error, approvalRuleId: rule?.id, approvalLevels: rule?.levels ?? [],
-                                  limits: limitBook.headroom(for: subject, on: today) { usage($0, db) }, totalMinor: total, items: items)
+                                  limits: limitBook.headroom(for: subject, on: today) { cachedUsage($0) }, totalMinor: total, items: items)
     }
 
     /// After a batch is approved: carries each item pending approval forward.
@@ -163,7 +164,7 @@ extension LedgerWriter {
         return nil
     }
 
-    private func batchChecks(_ batch: BatchOrder, total: Money, _ db: Database) -> Result<(rule: ApprovalRule?, consumptions: [LimitConsumption]), EngineError> {
+    private func batchChecks(_ batch: BatchOrder, total: Money, _ db: Database) throws -> Result<(rule: ApprovalRule?, consumptions: [LimitConsumption]), EngineError> {
         guard let corporation = corporations[batch.corporation] else {
             return .failure(EngineError(.corporationUnknown, "corporation \(batch.corporation) is not a customer"))
         }
@@ -182,7 +183,8 @@ extension LedgerWriter {
         let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
                                    operatorId: batch.operatorId, transactionType: batch.transactionType, amount: total)
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
+        try loadUsage(for: subject, db)
+        switch limitBook.check(subject, keys: limitKeysToday, usage: { cachedUsage($0) }) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let consumed): consumptions = consumed
         }

@@ -89,7 +89,7 @@ extension LedgerWriter {
         if case .settledThenReturned(let why) = clearing.outcome(of: instruction(for: record)) { reason = why } else { reason = "returned" }
         record.returnPending = false
         record.error = EngineError(.returnedByBeneficiaryBank, reason)
-        releaseLimits(of: record, db)
+        try releaseLimits(of: record, db)
         record.limitKeys = []
         try transition(&record, to: .returned, detail: "returned: \(reason)", db)
         try post(PostingSet.transfer(from: clearingAccount(for: record.channel), to: record.debitAccount, amount: record.amount),

@@ -150,11 +150,12 @@ extension LedgerWriter {
                                               account: order.debitAccount, beneficiaryIsNew: beneficiaryIsNew)
         evaluation.rule = approvalRule(for: approvalSubject, in: approvalRules[order.corporation] ?? [])
         evaluation.fundsSufficient = accounts[order.debitAccount]?.canCommit(order.amount.minorUnits) ?? false
+        try loadUsage(for: subject, db)
         if dryRun {
-            evaluation.headroom = limitBook.headroom(for: subject, on: today) { usage($0, db) }
+            evaluation.headroom = limitBook.headroom(for: subject, on: today) { cachedUsage($0) }
         }
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
+        switch limitBook.check(subject, keys: limitKeysToday, usage: { cachedUsage($0) }) {
         case .failure(let refusal):
             evaluation.error = refusal
             return evaluation

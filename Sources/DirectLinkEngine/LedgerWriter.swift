@@ -194,9 +194,22 @@ final class LedgerWriter {
 
     // MARK: Limits
 
-    func usage(_ key: String, _ db: Database) -> LimitUsage {
+    /// Loads (once) the usage buckets a subject's applicable rules consume today, so the pure
+    /// limit check can read them without touching the database; a read error aborts the command.
+    func loadUsage(for subject: LimitSubject, _ db: Database) throws {
+        for index in limitBook.applicableRuleIndices(for: subject) {
+            if let key = limitKeysToday[index] { _ = try usage(key, db) }
+        }
+    }
+
+    /// A usage bucket from the cache (loaded by `loadUsage`); empty if never consumed.
+    func cachedUsage(_ key: String) -> LimitUsage {
+        usage[key] ?? LimitUsage()
+    }
+
+    func usage(_ key: String, _ db: Database) throws -> LimitUsage {
         if let cached = usage[key] { return cached }
-        let row = try? Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
+        let row = try Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
         let loaded = row.map { LimitUsage(amountMinor: $0[0], count: $0[1]) } ?? LimitUsage()
         usage[key] = loaded
         return loaded
@@ -213,9 +226,9 @@ final class LedgerWriter {
     }
 
     /// Gives back what a payment consumed (reject, cancel, expiry, failure, return).
-    func releaseLimits(of record: PaymentRecord, _ db: Database) {
+    func releaseLimits(of record: PaymentRecord, _ db: Database) throws {
         for key in record.limitKeys {
-            var current = usage(key, db)
+            var current = try usage(key, db)
             // Count-only buckets were consumed with amount 0; amount buckets with the amount.
             let isCount = limitBook.rules.first { key.hasPrefix($0.id + "@") }?.period == .dailyCount
             current.amountMinor = max(0, current.amountMinor - (isCount ? 0 : record.amount.minorUnits))

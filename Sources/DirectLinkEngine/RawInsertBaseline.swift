@@ -4,13 +4,17 @@ import GRDB
 internal import GRDBSQLite
 
 /// The benchmark's yardstick: plain SQLite inserts through the C API (one prepared statement,
-/// bind/step/reset), on the same kind of database as the engine (WAL, synchronous=FULL),
+/// bind/step/reset), on the same kind of database as the engine (WAL, synchronous=FULL, the
+/// same checkpoint interval),
 /// committing the same number of rows per transaction as the engine writes per group commit.
 public enum RawInsertBaseline {
     /// Inserts `rows` rows, committing every `rowsPerCommit`; returns the elapsed seconds.
     public static func run(path: String, rows: Int, rowsPerCommit: Int) throws -> Double {
         var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+        }
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.write { db in
             try db.execute(sql: """
@@ -55,6 +59,7 @@ public enum RawInsertBaseline {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)

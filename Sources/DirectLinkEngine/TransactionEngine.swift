@@ -34,6 +34,9 @@ public final class TransactionEngine: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB page cache per connection (the default is 2 MiB): the writer re-reads hot index pages.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint every 16 384 WAL pages (64 MiB) instead of 1 000: each commit dirties pages
+            // across accounts, and frequent checkpoints cost more than the commits (measured).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         config.publicStatementArguments = false
         let pool = try DatabasePool(path: path, configuration: config)

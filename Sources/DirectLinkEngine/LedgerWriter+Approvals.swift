@@ -107,6 +107,9 @@ extension LedgerWriter {
             if (record.status == .pendingApproval || record.status == .scheduled) && record.kind != .item {
                 try finish(&record, as: .cancelled, error: nil, detail: "cancelled by \(command.operatorId)", db)
                 target = record
+            } else if record.kind == .batch, record.status == .approved,
+                      try cancelScheduledItems(of: &record, by: command.operatorId, db) {
+                target = record
             } else {
                 refusal = EngineError(.transitionNotAllowed, "only payments pending approval or scheduled can be cancelled; this one is \(record.status.rawValue)")
             }
@@ -115,6 +118,28 @@ extension LedgerWriter {
                               paymentId: target?.id, content: content, orderDigest: nil, messageDigest: nil, fingerprint: nil,
                               error: refusal, db)
         return try instructionResult(serial: command.serial, target: target, error: refusal, replayed: false, db)
+    }
+
+    /// An approved payroll whose items wait for their value date: cancels those items (releasing
+    /// their holds); if no item of the batch is then paid or on its way, the batch's limits are
+    /// given back too. Returns false when no item was still scheduled.
+    private func cancelScheduledItems(of batch: inout PaymentRecord, by operatorId: String, _ db: Database) throws -> Bool {
+        let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),
+                                     arguments: [batch.id]).map(PaymentRecord.init(row:))
+        var cancelled: [PaymentRecord] = []
+        for var item in items where item.status == .scheduled {
+            try finish(&item, as: .cancelled, error: nil, detail: "cancelled by \(operatorId)", db)
+            cancelled.append(item)
+        }
+        guard !cancelled.isEmpty else { return false }
+        let remaining = items.filter { $0.status != .scheduled }.map(\.status)
+        if remaining.allSatisfy({ [.cancelled, .failed, .rejected, .expired].contains($0) }) {
+            try releaseLimits(of: batch, db)
+            batch.limitKeys = []
+            batch.updatedAt = now
+            try execute(PaymentRecord.updateSQL, batch.updateArguments, db)
+        }
+        return true
     }
 
     // MARK: Ending a held payment

@@ -80,6 +80,25 @@ import Testing
         #expect(again.error?.code == .serialConflict)
     }
 
+    @Test func approvedPayrollWaitingForItsValueDateCanStillBeCancelled() async throws {
+        let fixture = try EngineFixture()
+        let items = (0..<3).map { _ in BatchItem(creditAccount: F.bBasic, payeeName: "员工", amount: Money(minorUnits: 100_000)) }
+        var order = payroll(fixture, items: items)
+        order.valueDate = F.today.adding(days: 2)
+        let scheduled = try await fixture.engine.submit(order)
+        #expect(scheduled.items.allSatisfy { $0.status == .scheduled })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 300_000)
+        let cancelled = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "MAKER01", serial: "CANCEL-PAYROLL",
+                                                                      payment: .serial(order.serial)))
+        #expect(cancelled.error == nil)
+        #expect(cancelled.items.allSatisfy { $0.status == .cancelled })
+        #expect(cancelled.batchStatus == .cancelled && cancelled.iso20022 == "CANC")
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        let headroom = try await fixture.engine.preValidate(try fixture.order("1.00")).limits.first { $0.ruleId == "L-A-DAILY" }
+        #expect(headroom?.remaining == 2_000_000_000)
+        try await fixture.expectInvariants()
+    }
+
     @Test func batchLimitsAreEnforcedWithTheirCodes() async throws {
         let fixture = try EngineFixture()
         let empty = try await fixture.engine.submit(payroll(fixture, items: [], serial: "B-EMPTY"))

@@ -120,9 +120,8 @@ extension LedgerWriter {
         return try instructionResult(serial: command.serial, target: target, error: refusal, replayed: false, db)
     }
 
-    /// An approved payroll whose items wait for their value date: cancels those items (releasing
-    /// their holds); if no item of the batch is then paid or on its way, the batch's limits are
-    /// given back too. Returns false when no item was still scheduled.
+    /// An approved payroll whose items wait for their value date: cancels those items, releasing
+    /// their holds and their shares of the batch's limits. Returns false when none was scheduled.
     private func cancelScheduledItems(of batch: inout PaymentRecord, by operatorId: String, _ db: Database) throws -> Bool {
         let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),
                                      arguments: [batch.id]).map(PaymentRecord.init(row:))
@@ -131,15 +130,8 @@ extension LedgerWriter {
             try finish(&item, as: .cancelled, error: nil, detail: "cancelled by \(operatorId)", db)
             cancelled.append(item)
         }
-        guard !cancelled.isEmpty else { return false }
-        let remaining = items.filter { $0.status != .scheduled }.map(\.status)
-        if remaining.allSatisfy({ [.cancelled, .failed, .rejected, .expired].contains($0) }) {
-            try releaseLimits(of: batch, db)
-            batch.limitKeys = []
-            batch.updatedAt = now
-            try execute(PaymentRecord.updateSQL, batch.updateArguments, db)
-        }
-        return true
+        // Each cancelled item gave back its share of the batch's limits in `finish`.
+        return !cancelled.isEmpty
     }
 
     // MARK: Ending a held payment
@@ -157,6 +149,7 @@ extension LedgerWriter {
         let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),
                                      arguments: [record.id]).map(PaymentRecord.init(row:))
         for var item in items where item.status.canTransition(to: status) {
+            item.limitKeys = []  // The batch's own release above gave back the items' shares.
             try finish(&item, as: status, error: error, detail: detail, db)
         }
     }

@@ -74,6 +74,7 @@ extension LedgerWriter {
     /// One row per item: failed with its own error, held pending the batch's approval, or executed now.
     private func insertItems(of record: PaymentRecord, _ batch: BatchOrder, channels: [Channel?], itemErrors: [EngineError?],
                              _ db: Database) throws {
+        let staticallyValid = itemErrors.map { $0 == nil }
         var itemErrors = itemErrors
         for (index, item) in batch.items.enumerated() {
             var itemRecord = PaymentRecord(
@@ -90,9 +91,16 @@ extension LedgerWriter {
             if itemErrors[index] == nil, accounts[batch.debitAccount]?.canCommit(item.amount.minorUnits) != true {
                 itemErrors[index] = EngineError(.insufficientFunds, "funds ran out at item \(index + 1)")
             }
+            // Items that passed the static checks were counted in the batch's total: they carry its buckets.
+            let counted = staticallyValid[index]
+            if counted { itemRecord.limitKeys = record.limitKeys }
             if let refusal = itemErrors[index] {
                 itemRecord.status = .failed
                 itemRecord.error = refusal
+                if counted {
+                    try releaseLimits(of: itemRecord, db)  // refused for funds after the total was consumed
+                    itemRecord.limitKeys = []
+                }
                 try insert(&itemRecord, events: [(.received, .failed, refusal.reason)], db)
             } else if record.status == .pendingApproval {
                 itemRecord.status = .pendingApproval

@@ -226,13 +226,16 @@ final class LedgerWriter {
     }
 
     /// Gives back what a payment consumed (reject, cancel, expiry, failure, return).
+    /// A payroll item carries its batch's buckets and gives back only its amount share: the batch
+    /// counted once, and the batch-level release (reject, cancel, expiry before approval) covers
+    /// the rest, its items being finished without a share release.
     func releaseLimits(of record: PaymentRecord, _ db: Database) throws {
         for key in record.limitKeys {
             var current = try usage(key, db)
             // Count-only buckets were consumed with amount 0; amount buckets with the amount.
             let isCount = limitBook.rules.first { key.hasPrefix($0.id + "@") }?.period == .dailyCount
             current.amountMinor = max(0, current.amountMinor - (isCount ? 0 : record.amount.minorUnits))
-            current.count = max(0, current.count - 1)
+            if record.kind != .item { current.count = max(0, current.count - 1) }
             usage[key] = current
             dirtyUsage.insert(key)
         }

@@ -99,6 +99,28 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func payrollItemThatFailsAtClearingGivesBackItsShareOfTheLimits() async throws {
+        let fixture = try EngineFixture()
+        let items = [
+            BatchItem(creditAccount: "6217000011112222", payeeName: "他行员工", payeeBankCode: F.otherBank, amount: Money(minorUnits: 300_000)),
+            BatchItem(creditAccount: "6217000010000000", payeeName: "销户员工", payeeBankCode: F.otherBank, amount: Money(minorUnits: 200_000)),
+            BatchItem(creditAccount: F.bBasic, payeeName: "本行员工", amount: Money(minorUnits: 100_000)),
+        ]
+        let submitted = try await fixture.engine.submit(payroll(fixture, items: items))
+        #expect(submitted.items.map(\.status) == [.released, .released, .settled])
+        func batchDailyRemaining() async throws -> Int64? {
+            try await fixture.engine.preValidate(try fixture.order("1.00", type: "PAY.BATCH")).limits
+                .first { $0.ruleId == "L-TYPE-BATCH-DAILY" }?.remaining
+        }
+        #expect(try await batchDailyRemaining() == 10_000_000_000 - 600_000)
+        _ = try await fixture.engine.runHousekeeping()
+        let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial("PAYROLL-1"))
+        #expect(view.items.map(\.status) == [.settled, .failed, .settled])
+        #expect(view.batchStatus == .partiallySettled)
+        #expect(try await batchDailyRemaining() == 10_000_000_000 - 400_000)
+        try await fixture.expectInvariants()
+    }
+
     @Test func batchLimitsAreEnforcedWithTheirCodes() async throws {
         let fixture = try EngineFixture()
         let empty = try await fixture.engine.submit(payroll(fixture, items: [], serial: "B-EMPTY"))

@@ -48,6 +48,12 @@ extension LedgerWriter {
         guard record.status == .pendingApproval, var flow = record.approval else {
             return EngineError(.transitionNotAllowed, "payment is \(record.status.rawValue), not PENDING_APPROVAL")
         }
+        if let expiresAt = record.expiresAt, now >= expiresAt {
+            // Due for expiry but housekeeping has not run yet: expire it now rather than approve late.
+            try finish(&record, as: .expired, error: EngineError(.approvalExpired, "the approval flow was not finished in time"),
+                       detail: "approval expired", db)
+            return EngineError(.approvalExpired, "the approval flow expired before this decision")
+        }
         guard command.orderDigest == record.orderDigest else {
             return EngineError(.orderDigestMismatch, "the order digest differs from the order that was submitted")
         }

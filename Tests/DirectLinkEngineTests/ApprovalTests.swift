@@ -115,6 +115,17 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func aLateApprovalExpiresTheFlowInsteadOfApprovingIt() async throws {
+        let fixture = try EngineFixture()
+        let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
+        fixture.clock.advance(seconds: 86_400)
+        let late = try await fixture.approval(submitted, by: "APPR01")
+        #expect(late.error?.code == .approvalExpired)
+        #expect(late.status == .expired)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        try await fixture.expectInvariants()
+    }
+
     @Test func approvalInstructionsAreIdempotentToo() async throws {
         let fixture = try EngineFixture()
         let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))

@@ -51,6 +51,17 @@ public enum SyntheticWorkload {
         return EngineConfiguration(routing: routing, calendar: calendar, limits: limits, seed: seed)
     }
 
+    /// Transfer number `n`, every `interBankEvery`-th (if > 0) going to another bank: those are
+    /// held and RELEASED to clearing instead of settling at once.
+    public static func transfer(_ n: Int, interBankEvery: Int) -> PaymentOrder {
+        guard interBankEvery > 0, n % interBankEvery == interBankEvery - 1 else { return transfer(n) }
+        var order = transfer(n)
+        let digits = String(n % 1_000_000 + 1)
+        order.creditAccount = "621700" + String(repeating: "0", count: 8 - digits.count) + digits + "11"
+        order.payeeBankCode = "102100099996"
+        return order
+    }
+
     /// Transfer number `n` (from 0): deterministic accounts and amount (1.00 to 9.99).
     public static func transfer(_ n: Int, serialPrefix: String = "T") -> PaymentOrder {
         let from = n % accountCount

@@ -54,6 +54,15 @@ import Testing
         }
     }
 
+    @Test func seedNamingUndefinedRolesIsRefusedAtStartUp() throws {
+        var configuration = try EngineConfiguration.load(directory: F.confDirectory)
+        configuration.seed.corporations[0].operators[0].roles = ["superuser"]
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration = try EngineConfiguration.load(directory: F.confDirectory)
+        configuration.seed.corporations[0].approvalRules[0].levels[0].role = "nobody"
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+    }
+
     @Test func inconsistentBoundsAreRefusedAtStartUp() throws {
         var bounds = EngineBounds()
         bounds.batchItemsMax = 0

@@ -191,8 +191,8 @@ extension LedgerWriter {
         let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
                                    operatorId: batch.operatorId, transactionType: batch.transactionType, amount: total)
         let consumptions: [LimitConsumption]
-        try loadUsage(for: subject, db)
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { cachedUsage($0) }) {
+        let ruleIndices = try loadUsage(for: subject, db)
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usage: { cachedUsage($0) }) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let consumed): consumptions = consumed
         }

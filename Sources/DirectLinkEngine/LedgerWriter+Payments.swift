@@ -51,7 +51,7 @@ extension LedgerWriter {
         record.channel = plan.channel
         record.limitKeys = plan.consumptions.map(\.usageKey)
         consume(plan.consumptions)
-        try rememberBeneficiary(order.corporation, order.creditAccount, db)
+        if plan.beneficiaryIsNew { try rememberBeneficiary(order.corporation, order.creditAccount, db) }
         if let rule = plan.rule {
             record.approval = ApprovalFlow(rule: rule, maker: order.operatorId)
             record.expiresAt = now + configuration.bounds.approvalTimeToLiveSeconds
@@ -150,12 +150,12 @@ extension LedgerWriter {
                                               account: order.debitAccount, beneficiaryIsNew: beneficiaryIsNew)
         evaluation.rule = approvalRule(for: approvalSubject, in: approvalRules[order.corporation] ?? [])
         evaluation.fundsSufficient = accounts[order.debitAccount]?.canCommit(order.amount.minorUnits) ?? false
-        try loadUsage(for: subject, db)
+        let ruleIndices = try loadUsage(for: subject, db)
         if dryRun {
             evaluation.headroom = limitBook.headroom(for: subject, on: today) { cachedUsage($0) }
         }
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { cachedUsage($0) }) {
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usage: { cachedUsage($0) }) {
         case .failure(let refusal):
             evaluation.error = refusal
             return evaluation

@@ -196,10 +196,13 @@ final class LedgerWriter {
 
     /// Loads (once) the usage buckets a subject's applicable rules consume today, so the pure
     /// limit check can read them without touching the database; a read error aborts the command.
-    func loadUsage(for subject: LimitSubject, _ db: Database) throws {
-        for index in limitBook.applicableRuleIndices(for: subject) {
+    @discardableResult
+    func loadUsage(for subject: LimitSubject, _ db: Database) throws -> [Int] {
+        let indices = limitBook.applicableRuleIndices(for: subject)
+        for index in indices {
             if let key = limitKeysToday[index] { _ = try usage(key, db) }
         }
+        return indices
     }
 
     /// A usage bucket from the cache (loaded by `loadUsage`); empty if never consumed.

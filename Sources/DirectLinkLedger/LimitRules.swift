@@ -152,9 +152,17 @@ public struct LimitBook: Sendable {
     /// operator, transaction type); the first that refuses is named with its headroom.
     /// On success returns what to consume. `keys` comes from `usageKeys(on:)` for the business date.
     public func check(_ subject: LimitSubject, keys: [String?], usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+        check(subject, indices: applicableRuleIndices(for: subject), keys: keys, usage: usage)
+    }
+
+    /// As above, with the subject's `applicableRuleIndices` already computed (the writer needs them
+    /// first to load usage).
+    public func check(_ subject: LimitSubject, indices: [Int], keys: [String?],
+                      usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
         precondition(keys.count == rules.count, "usage keys are computed from this book")
         var consumptions: [LimitConsumption] = []
-        for index in applicableRuleIndices(for: subject) {
+        consumptions.reserveCapacity(indices.count)
+        for index in indices {
             let rule = rules[index]
             let key = keys[index]
             let used = key.map(usage) ?? LimitUsage()

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +52,10 @@ let package = Package(
         .testTarget(name: "DirectLinkCryptoTests", dependencies: ["DirectLinkCrypto"]),
         .testTarget(name: "DirectLinkMessageTests", dependencies: ["DirectLinkMessage"]),
         .testTarget(name: "ArchitectureTests"),
-        .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
+        .testTarget(
+            name: "DirectLinkLedgerTests",
+            dependencies: ["DirectLinkLedger", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(
             name: "DirectLinkEngineTests",
             dependencies: ["DirectLinkEngine", "DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]

@@ -63,7 +63,7 @@ public enum RawInsertBaseline {
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
-        let date = BusinessDate(year: 2026, month: 11, day: 25) ?? BusinessDate(daysSinceEpoch: 0)
+        let date = SyntheticWorkload.businessDay
         let now = ShanghaiTime.startOfDay(date) + 36_000
         let records: [PaymentRecord] = (0..<transfers).map { n in
             let order = SyntheticWorkload.transfer(n)

@@ -26,7 +26,7 @@ struct EngineLoadCommand: AsyncParsableCommand {
     var interBankEvery = 0
 
     func run() async throws {
-        let clock = ManualClock(BusinessDate(year: 2026, month: 11, day: 25)!, hour: 10)
+        let clock = ManualClock(SyntheticWorkload.businessDay, hour: 10)
         let engine = try TransactionEngine.open(path: database, configuration: SyntheticWorkload.configuration(), clock: clock)
         let batchSize = max(1, batch)
         let submitters = max(1, concurrency)

@@ -13,8 +13,8 @@ public enum SyntheticWorkload {
     public static let operatorId = "MAKER01"
     public static let accountCount = 64
     public static let openingBalanceMinor: Int64 = 1_000_000_000_00
-    /// The workload's business day, a Wednesday: 2026-11-25 (20 417 days after 1970-01-01).
-    public static let businessDay = BusinessDate(daysSinceEpoch: 20_417)
+    /// The workload's business day, a Wednesday: 2026-11-25 (20 782 days after 1970-01-01).
+    public static let businessDay = BusinessDate(daysSinceEpoch: 20_782)
 
     public static func accountNumber(_ index: Int) -> String {
         let digits = String(index)

@@ -54,7 +54,12 @@ public final class TransactionEngine: Sendable {
     }
 
     /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
+    /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.
     public func close() {
+        writer.close()
+    }
+
+    deinit {
         writer.close()
     }
 

@@ -149,7 +149,6 @@ extension LedgerWriter {
                 }
             }
         }
-        try loadUsage(for: subject, db)
         return BatchPreValidation(error: error, approvalRuleId: rule?.id, approvalLevels: rule?.levels ?? [],
                                   limits: limitBook.headroom(for: subject, on: today) { cachedUsage($0) }, totalMinor: total, items: items)
     }
@@ -192,7 +191,7 @@ extension LedgerWriter {
                                    operatorId: batch.operatorId, transactionType: batch.transactionType, amount: total)
         let consumptions: [LimitConsumption]
         let ruleIndices = try loadUsage(for: subject, db)
-        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usage: { cachedUsage($0) }) {
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usageOfRule: { usageOfRule($0) }) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let consumed): consumptions = consumed
         }

@@ -155,7 +155,7 @@ extension LedgerWriter {
             evaluation.headroom = limitBook.headroom(for: subject, on: today) { cachedUsage($0) }
         }
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usage: { cachedUsage($0) }) {
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usageOfRule: { usageOfRule($0) }) {
         case .failure(let refusal):
             evaluation.error = refusal
             return evaluation

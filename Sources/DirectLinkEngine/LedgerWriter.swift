@@ -22,10 +22,14 @@ final class LedgerWriter {
     var accounts: [String: AccountState] = [:]
     var accountInfo: [String: AccountInfo] = [:]
     var approvalRules: [String: [ApprovalRule]] = [:]
-    private var usage: [String: LimitUsage] = [:]
+    /// Limit usage, interned: each bucket key gets a slot once; today's slot of every rule is
+    /// found by rule index (`todaySlots`), so the hot path never hashes a key.
+    private var usageSlotByKey: [String: Int] = [:]
+    private var usageSlots: [(key: String, usage: LimitUsage, dirty: Bool)] = []
+    private var dirtySlots: [Int] = []
+    private var todaySlots: [Int?] = []
     private var beneficiaries: [String: Set<String>] = [:]
     private var dirtyAccounts: Set<String> = []
-    private var dirtyUsage: Set<String> = []
     private var cachesValid = false
     /// Prepared once per connection, keyed by the address of the SQL literal (hashing the SQL
     /// text itself on every call showed up in profiles).
@@ -97,12 +101,13 @@ final class LedgerWriter {
     func begin(_ db: Database) throws {
         now = clock.nowEpochSeconds()
         today = BusinessDate(epochSeconds: now)
+        if !cachesValid { try reload(db) }
         if limitKeysDate != today {
             limitKeysDate = today
             limitKeysToday = limitBook.usageKeys(on: today)
+            todaySlots = try limitKeysToday.map { key in try key.map { try slot(for: $0, db) } }
             todayText = today.description
         }
-        if !cachesValid { try reload(db) }
     }
 
     /// Forgets every cache and prepared statement (after a rollback, and before the connection closes).
@@ -115,10 +120,13 @@ final class LedgerWriter {
     private func reload(_ db: Database) throws {
         accounts.removeAll()
         accountInfo.removeAll()
-        usage.removeAll()
+        usageSlotByKey.removeAll()
+        usageSlots.removeAll()
+        dirtySlots.removeAll()
+        todaySlots.removeAll()
+        limitKeysDate = nil
         beneficiaries.removeAll()
         dirtyAccounts.removeAll()
-        dirtyUsage.removeAll()
         for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts") {
             guard let currency = Currency(row["currency"] as String), let kind = AccountKind(rawValue: row["kind"]),
                   let status = AccountStatus(rawValue: row["status"]) else {
@@ -194,37 +202,50 @@ final class LedgerWriter {
 
     // MARK: Limits
 
-    /// Loads (once) the usage buckets a subject's applicable rules consume today, so the pure
-    /// limit check can read them without touching the database; a read error aborts the command.
-    @discardableResult
+    /// The applicable rules of a subject, in check order. Today's buckets were loaded when the
+    /// business date was set (`begin`), so the pure check reads them by rule index.
     func loadUsage(for subject: LimitSubject, _ db: Database) throws -> [Int] {
-        let indices = limitBook.applicableRuleIndices(for: subject)
-        for index in indices {
-            if let key = limitKeysToday[index] { _ = try usage(key, db) }
-        }
-        return indices
+        limitBook.applicableRuleIndices(for: subject)
     }
 
-    /// A usage bucket from the cache (loaded by `loadUsage`); empty if never consumed.
+    /// Today's usage of rule `index` (its bucket was loaded with the day's slots).
+    func usageOfRule(_ index: Int) -> LimitUsage {
+        guard let slot = todaySlots[index] else { return LimitUsage() }
+        return usageSlots[slot].usage
+    }
+
+    /// Today's usage by key, for headroom reports.
     func cachedUsage(_ key: String) -> LimitUsage {
-        usage[key] ?? LimitUsage()
+        usageSlotByKey[key].map { usageSlots[$0].usage } ?? LimitUsage()
     }
 
-    func usage(_ key: String, _ db: Database) throws -> LimitUsage {
-        if let cached = usage[key] { return cached }
+    /// The slot of a bucket, loading it from the database the first time it is needed; a read
+    /// error aborts the command rather than reading as zero.
+    private func slot(for key: String, _ db: Database) throws -> Int {
+        if let slot = usageSlotByKey[key] { return slot }
         let row = try Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
         let loaded = row.map { LimitUsage(amountMinor: $0[0], count: $0[1]) } ?? LimitUsage()
-        usage[key] = loaded
-        return loaded
+        usageSlots.append((key: key, usage: loaded, dirty: false))
+        usageSlotByKey[key] = usageSlots.count - 1
+        return usageSlots.count - 1
+    }
+
+    private func adjust(slot: Int, amountMinor: Int64, count: Int64) {
+        usageSlots[slot].usage.amountMinor = max(0, usageSlots[slot].usage.amountMinor + amountMinor)
+        usageSlots[slot].usage.count = max(0, usageSlots[slot].usage.count + count)
+        if !usageSlots[slot].dirty {
+            usageSlots[slot].dirty = true
+            dirtySlots.append(slot)
+        }
     }
 
     func consume(_ consumptions: [LimitConsumption]) {
         for item in consumptions {
-            var current = usage[item.usageKey, default: LimitUsage()]
-            current.amountMinor += item.amountMinor
-            current.count += item.count
-            usage[item.usageKey] = current
-            dirtyUsage.insert(item.usageKey)
+            guard let slot = todaySlots[item.ruleIndex] else {
+                preconditionFailure("consumptions come from a check against today's buckets")
+            }
+            precondition(usageSlots[slot].key == item.usageKey, "a consumption names its rule's bucket for today")
+            adjust(slot: slot, amountMinor: item.amountMinor, count: item.count)
         }
     }
 
@@ -234,13 +255,10 @@ final class LedgerWriter {
     /// the rest, its items being finished without a share release.
     func releaseLimits(of record: PaymentRecord, _ db: Database) throws {
         for key in record.limitKeys {
-            var current = try usage(key, db)
             // Count-only buckets were consumed with amount 0; amount buckets with the amount.
             let isCount = limitBook.rules.first { key.hasPrefix($0.id + "@") }?.period == .dailyCount
-            current.amountMinor = max(0, current.amountMinor - (isCount ? 0 : record.amount.minorUnits))
-            if record.kind != .item { current.count = max(0, current.count - 1) }
-            usage[key] = current
-            dirtyUsage.insert(key)
+            adjust(slot: try slot(for: key, db), amountMinor: isCount ? 0 : -record.amount.minorUnits,
+                   count: record.kind == .item ? 0 : -1)
         }
     }
 
@@ -337,16 +355,17 @@ final class LedgerWriter {
             hot.updateAccount.bind(3, state.status.rawValue); hot.updateAccount.bind(4, number)
             try hot.updateAccount.execute()
         }
-        for key in dirtyUsage {
-            guard let current = usage[key] else { continue }
-            hot.upsertUsage.bind(1, key); hot.upsertUsage.bind(2, current.amountMinor); hot.upsertUsage.bind(3, current.count)
+        for slot in dirtySlots {
+            let entry = usageSlots[slot]
+            hot.upsertUsage.bind(1, entry.key); hot.upsertUsage.bind(2, entry.usage.amountMinor); hot.upsertUsage.bind(3, entry.usage.count)
             try hot.upsertUsage.execute()
+            usageSlots[slot].dirty = false
         }
         hot.updateCounter.bind(1, nextPostingId); hot.updateCounter.bind(2, "posting")
         try hot.updateCounter.execute()
         hot.updateCounter.bind(1, nextEventId); hot.updateCounter.bind(2, "event")
         try hot.updateCounter.execute()
         dirtyAccounts.removeAll(keepingCapacity: true)
-        dirtyUsage.removeAll(keepingCapacity: true)
+        dirtySlots.removeAll(keepingCapacity: true)
     }
 }

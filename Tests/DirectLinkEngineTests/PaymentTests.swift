@@ -81,6 +81,16 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func theSameSerialTwiceInOneGroupCommitIsAppliedOnce() async throws {
+        let fixture = try EngineFixture()
+        let order = try fixture.order("100.00", serial: "ERP-TWICE")
+        let results = try await fixture.engine.submit([order, order])
+        #expect(!results[0].replayed && results[1].replayed)
+        #expect(results[0].bankReference == results[1].bankReference)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 10_000)
+        try await fixture.expectInvariants()
+    }
+
     @Test func idempotencyHoldsAcrossRestarts() async throws {
         let fixture = try EngineFixture()
         let order = try fixture.order("10.00", serial: "ERP-R1")

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,7 +61,7 @@ let package = Package(
             dependencies: [
                 "DirectLinkLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // GRDB's own SQLite module (not a second one): only RawInsertBaseline.swift imports it.
+                // GRDB's own SQLite module (not a second one): only HotStatement.swift and RawInsertBaseline.swift import it.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -131,8 +132,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ArchitectureTests", dependencies: ["DirectLinkMessage"]),
-        .testTarget(name: "DirectLinkLedgerTests", dependencies: ["DirectLinkLedger"]),
-        .testTarget(name: "DirectLinkEngineTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
+        .testTarget(
+            name: "DirectLinkLedgerTests",
+            dependencies: ["DirectLinkLedger", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "DirectLinkEngineTests",
+            dependencies: ["DirectLinkEngine", "DirectLinkLedger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Spawns the built `directlink` executable, SIGKILLs it mid-load, reopens and checks.
         .testTarget(name: "DirectLinkEngineCrashTests", dependencies: ["DirectLinkEngine", "DirectLinkLedger"]),
         .testTarget(name: "DirectLinkAuditTests", dependencies: ["DirectLinkAudit", "DirectLinkMessage", "DirectLinkCrypto"]),

@@ -22,11 +22,15 @@ public struct PaymentOrder: Sendable, Hashable {
     public var accessChannel: AccessChannel
     /// SHA-256 (lowercase hex) of the signed order bytes: approvers approve exactly this.
     public var orderDigest: String
+    /// SHA-256 fingerprint of the certificate whose signature the protocol layer verified; when
+    /// given, it must be one the seed binds to the operator.
+    public var certificateFingerprint: String?
 
     public init(corporation: String, operatorId: String, serial: String, transactionType: String = "PAY.SINGLE",
                 debitAccount: String, creditAccount: String, payeeName: String, payeeBankCode: String? = nil,
                 amount: Money, requestedChannel: Channel? = nil, urgent: Bool = false, valueDate: BusinessDate? = nil,
-                memo: String = "", accessChannel: AccessChannel = .directLink, orderDigest: String) {
+                memo: String = "", accessChannel: AccessChannel = .directLink, orderDigest: String,
+                certificateFingerprint: String? = nil) {
         self.corporation = corporation
         self.operatorId = operatorId
         self.serial = serial
@@ -42,6 +46,7 @@ public struct PaymentOrder: Sendable, Hashable {
         self.memo = memo
         self.accessChannel = accessChannel
         self.orderDigest = orderDigest
+        self.certificateFingerprint = certificateFingerprint
     }
 }
 
@@ -73,10 +78,11 @@ public struct BatchOrder: Sendable, Hashable {
     public var valueDate: BusinessDate?
     public var accessChannel: AccessChannel
     public var orderDigest: String
+    public var certificateFingerprint: String?
 
     public init(corporation: String, operatorId: String, serial: String, transactionType: String = "PAY.BATCH",
                 debitAccount: String, items: [BatchItem], valueDate: BusinessDate? = nil,
-                accessChannel: AccessChannel = .directLink, orderDigest: String) {
+                accessChannel: AccessChannel = .directLink, orderDigest: String, certificateFingerprint: String? = nil) {
         self.corporation = corporation
         self.operatorId = operatorId
         self.serial = serial
@@ -86,6 +92,7 @@ public struct BatchOrder: Sendable, Hashable {
         self.valueDate = valueDate
         self.accessChannel = accessChannel
         self.orderDigest = orderDigest
+        self.certificateFingerprint = certificateFingerprint
     }
 }
 
@@ -191,6 +198,18 @@ public struct PreValidation: Sendable, Hashable {
     public var approvalLevels: [ApprovalLevel]
     public var limits: [LimitHeadroom]
     public var fundsSufficient: Bool
+}
+
+/// Pre-validation of a payroll batch: whole-batch refusal if any, and each item's own outcome.
+public struct BatchPreValidation: Sendable, Hashable {
+    public var error: EngineError?
+    public var approvalRuleId: String?
+    public var approvalLevels: [ApprovalLevel]
+    /// Headroom under every limit rule for the total of the valid items.
+    public var limits: [LimitHeadroom]
+    public var totalMinor: Int64
+    /// Per item, in order: nil if it would be paid, else why not (funds are allotted in item order).
+    public var items: [EngineError?]
 }
 
 public struct AccountBalance: Sendable, Hashable {

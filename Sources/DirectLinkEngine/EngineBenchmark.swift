@@ -35,7 +35,7 @@ public enum EngineBenchmark {
         for path in [enginePath, rawPath, sameRowsPath] {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        let clock = ManualClock(BusinessDate(year: 2026, month: 11, day: 25)!, hour: 10)
+        let clock = ManualClock(SyntheticWorkload.businessDay, hour: 10)
         var configuration = SyntheticWorkload.configuration()
         configuration.bounds.groupCommitCommandsMax = max(batchSize, 1)
         let engine = try TransactionEngine.open(path: enginePath, configuration: configuration, clock: clock)

@@ -78,8 +78,25 @@ public struct EngineConfiguration: Sendable {
             throw ConfigurationError("no bank clearing account for \(channel.rawValue)")
         }
         for corporation in seed.corporations {
+            let roles = Set(corporation.roles.map(\.name))
             for rule in corporation.approvalRules where rule.levels.isEmpty || rule.levels.contains(where: { $0.required < 1 }) {
                 throw ConfigurationError("approval rule \(rule.id) of \(corporation.id) needs at least one level requiring ≥ 1 approver")
+            }
+            for rule in corporation.approvalRules {
+                for level in rule.levels where !roles.contains(level.role) {
+                    throw ConfigurationError("approval rule \(rule.id) of \(corporation.id) names role \(level.role), which is not defined")
+                }
+            }
+            for profile in corporation.operators {
+                for role in profile.roles where !roles.contains(role) {
+                    throw ConfigurationError("operator \(profile.id) of \(corporation.id) has role \(role), which is not defined")
+                }
+            }
+            let numbers = Set(corporation.accounts.map(\.number))
+            for account in corporation.accounts {
+                if let parent = account.parent, !numbers.contains(parent) {
+                    throw ConfigurationError("virtual account \(account.name) of \(corporation.id) sits under an account it does not have")
+                }
             }
         }
         guard routing.ownBankCode.utf8.count == 12, routing.hvpsOpenMinute < routing.hvpsCloseMinute,

@@ -64,28 +64,37 @@ enum EngineSchema {
                 CREATE INDEX payments_open ON payments(status, corporation)
                     WHERE status IN ('PENDING_APPROVAL', 'SCHEDULED', 'RELEASED') OR return_pending = 1;
 
+                -- Postings and events are clustered by how they are read (an account's postings by
+                -- date; a payment's events), so no secondary index is maintained on insert. Their
+                -- ids are sequence numbers the writer assigns from `counters`, in commit order.
                 CREATE TABLE postings (
-                    id INTEGER PRIMARY KEY,
-                    payment_id INTEGER,
                     account TEXT NOT NULL,
+                    business_date TEXT NOT NULL,
+                    id INTEGER NOT NULL,
+                    payment_id INTEGER,
                     amount_minor INTEGER NOT NULL CHECK (amount_minor <> 0),
                     currency TEXT NOT NULL,
-                    business_date TEXT NOT NULL,
                     at INTEGER NOT NULL,
                     counterparty TEXT,
-                    memo TEXT NOT NULL
-                );
-                CREATE INDEX postings_account ON postings(account, business_date, id);
+                    memo TEXT NOT NULL,
+                    PRIMARY KEY (account, business_date, id)
+                ) WITHOUT ROWID;
 
                 CREATE TABLE payment_events (
-                    id INTEGER PRIMARY KEY,
                     payment_id INTEGER NOT NULL,
+                    id INTEGER NOT NULL,
                     from_status TEXT,
                     to_status TEXT NOT NULL,
                     at INTEGER NOT NULL,
-                    detail TEXT NOT NULL
-                );
-                CREATE INDEX payment_events_payment ON payment_events(payment_id);
+                    detail TEXT NOT NULL,
+                    PRIMARY KEY (payment_id, id)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE counters (
+                    name TEXT PRIMARY KEY,
+                    next_value INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO counters (name, next_value) VALUES ('posting', 1), ('event', 1);
 
                 -- Non-payment commands (approve, reject, cancel): their serials share the
                 -- corporation's serial space with payments.

@@ -42,10 +42,11 @@ struct EngineSeeder {
         for posting in set.postings {
             try db.execute(sql: "UPDATE accounts SET balance_minor = balance_minor + ? WHERE number = ?",
                            arguments: [posting.amountMinor, posting.account])
+            let id = try Int64.fetchOne(db, sql: "UPDATE counters SET next_value = next_value + 1 WHERE name = 'posting' RETURNING next_value - 1")
             try db.execute(sql: """
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (NULL,?,?,?,?,?,?, 'opening balance')
-                """, arguments: [posting.account, posting.amountMinor, posting.currency.code, date, now,
+                INSERT INTO postings (id, payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
+                VALUES (?, NULL,?,?,?,?,?,?, 'opening balance')
+                """, arguments: [id, posting.account, posting.amountMinor, posting.currency.code, date, now,
                                  posting.account == equity ? account.number : equity])
         }
     }

@@ -5,9 +5,10 @@ import GRDB
 /// The one writer. Commands queue here; a dedicated thread (never a NIO event loop, never the
 /// cooperative pool) takes everything queued — up to `groupCommitCommandsMax` — runs it in one
 /// SQLite transaction and commits (WAL, synchronous=FULL). Each caller is resumed only after the
-/// COMMIT that made its result durable. If the transaction fails, no caller in the group gets a
-/// result: each gets `storageFailure` (safe to resend with the same serial) and the writer's
-/// caches are reloaded from the database.
+/// COMMIT that made its result durable. If the transaction fails, nothing of it was applied: the
+/// writer's caches are reloaded from the database and each command of the group is retried in a
+/// transaction of its own, so one command that cannot be written fails alone, with
+/// `storageFailure` (safe to resend with the same serial).
 final class GroupCommitWriter: @unchecked Sendable {
     /// One queued command. `run` executes inside the group transaction and returns the closure
     /// that hands its result to the caller once the transaction commits.
@@ -21,6 +22,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Job] = []
     private var closed = false
     private var finished = false
+    private var committedTransactions = 0
+    private var committedCommands = 0
 
     private let pool: DatabasePool
     private let state: LedgerWriter  // Touched only by the writer thread.
@@ -104,7 +107,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             if queue.isEmpty && closed {
                 condition.unlock()
                 // Finalize the writer's prepared statements on the connection's own queue, before it closes.
-                try? pool.writeWithoutTransaction { _ in state.discardCaches() }
+                pool.writeWithoutTransaction { _ in state.discardCaches() }
                 condition.lock()
                 finished = true
                 condition.broadcast()
@@ -140,11 +143,27 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         } catch {
             state.discardCaches()
+            if group.count > 1 {
+                // Isolate: one command that cannot be written must not fail the others with it.
+                for job in group { commit([job]) }
+                return
+            }
             let failure = EngineError(.storageFailure, "the transaction did not commit; nothing of it was applied: \(error)")
             for job in group { job.fail(failure) }
             return
         }
+        condition.lock()
+        committedTransactions += 1
+        committedCommands += group.count
+        condition.unlock()
         for deliver in deliveries { deliver() }
+    }
+
+    /// How many transactions have committed and how many commands they carried.
+    var statistics: (transactions: Int, commands: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (committedTransactions, committedCommands)
     }
 }
 

@@ -48,6 +48,12 @@ extension LedgerWriter {
         guard record.status == .pendingApproval, var flow = record.approval else {
             return EngineError(.transitionNotAllowed, "payment is \(record.status.rawValue), not PENDING_APPROVAL")
         }
+        if let expiresAt = record.expiresAt, now >= expiresAt {
+            // Due for expiry but housekeeping has not run yet: expire it now rather than approve late.
+            try finish(&record, as: .expired, error: EngineError(.approvalExpired, "the approval flow was not finished in time"),
+                       detail: "approval expired", db)
+            return EngineError(.approvalExpired, "the approval flow expired before this decision")
+        }
         guard command.orderDigest == record.orderDigest else {
             return EngineError(.orderDigestMismatch, "the order digest differs from the order that was submitted")
         }
@@ -88,8 +94,13 @@ extension LedgerWriter {
         if let corporation = corporations[command.corporation] {
             target = try fetchPayment(command.payment, corporation: command.corporation, db)
             if let record = target {
-                if record.operatorId != command.operatorId,
-                   case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "PAY.CANCEL", account: record.debitAccount) {
+                // The maker may cancel their own payment while active; anyone else needs PAY.CANCEL on the account.
+                if record.operatorId == command.operatorId, let maker = corporation.operators[command.operatorId] {
+                    if maker.status != .active {
+                        refusal = EngineError(.operatorNotActive, "operator \(command.operatorId) is \(maker.status.rawValue)")
+                    }
+                } else if case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "PAY.CANCEL",
+                                                                            account: record.debitAccount) {
                     refusal = denied
                 }
             } else {
@@ -102,6 +113,9 @@ extension LedgerWriter {
             if (record.status == .pendingApproval || record.status == .scheduled) && record.kind != .item {
                 try finish(&record, as: .cancelled, error: nil, detail: "cancelled by \(command.operatorId)", db)
                 target = record
+            } else if record.kind == .batch, record.status == .approved,
+                      try cancelScheduledItems(of: &record, by: command.operatorId, db) {
+                target = record
             } else {
                 refusal = EngineError(.transitionNotAllowed, "only payments pending approval or scheduled can be cancelled; this one is \(record.status.rawValue)")
             }
@@ -112,6 +126,20 @@ extension LedgerWriter {
         return try instructionResult(serial: command.serial, target: target, error: refusal, replayed: false, db)
     }
 
+    /// An approved payroll whose items wait for their value date: cancels those items, releasing
+    /// their holds and their shares of the batch's limits. Returns false when none was scheduled.
+    private func cancelScheduledItems(of batch: inout PaymentRecord, by operatorId: String, _ db: Database) throws -> Bool {
+        let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),
+                                     arguments: [batch.id]).map(PaymentRecord.init(row:))
+        var cancelled: [PaymentRecord] = []
+        for var item in items where item.status == .scheduled {
+            try finish(&item, as: .cancelled, error: nil, detail: "cancelled by \(operatorId)", db)
+            cancelled.append(item)
+        }
+        // Each cancelled item gave back its share of the batch's limits in `finish`.
+        return !cancelled.isEmpty
+    }
+
     // MARK: Ending a held payment
 
     /// Ends a payment (or a whole batch) that holds funds without settling it: REJECTED,
@@ -119,7 +147,7 @@ extension LedgerWriter {
     func finish(_ record: inout PaymentRecord, as status: PaymentStatus, error: EngineError?, detail: String, _ db: Database) throws {
         releaseHold(record.holdMinor, on: record.debitAccount)
         record.holdMinor = 0
-        releaseLimits(of: record, db)
+        try releaseLimits(of: record, db)
         record.limitKeys = []
         record.error = error
         try transition(&record, to: status, detail: detail, db)
@@ -127,6 +155,7 @@ extension LedgerWriter {
         let items = try Row.fetchAll(try statement("SELECT * FROM payments WHERE batch_id = ? ORDER BY item_number", db),
                                      arguments: [record.id]).map(PaymentRecord.init(row:))
         for var item in items where item.status.canTransition(to: status) {
+            item.limitKeys = []  // The batch's own release above gave back the items' shares.
             try finish(&item, as: status, error: error, detail: detail, db)
         }
     }
@@ -139,20 +168,20 @@ extension LedgerWriter {
                                      payment: PaymentReference, _ db: Database) throws -> CommandResult? {
         if let refusal = serialShapeError(serial) { return refused(serial, refusal) }
         if try fetchPayment(corporation: corporation, serial: serial, db) != nil {
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used by a payment", field: "transactionType"))
+            return refused(serial, EngineError(.serialConflict, "the serial was used by a payment", field: "transactionType"))
         }
         guard let row = try Row.fetchOne(try statement("SELECT * FROM instructions WHERE corporation = ? AND serial = ?", db),
                                          arguments: [corporation, serial]) else { return nil }
         let storedKind: String = row["kind"]
         let storedContent: String = row["content"]
         if storedKind != kind {
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used by a \(storedKind) command", field: "transactionType"))
+            return refused(serial, EngineError(.serialConflict, "the serial was used by a \(storedKind) command", field: "transactionType"))
         }
         if storedContent != content {
             let field = kind == "RULES" ? "rules"
                 : storedContent.split(separator: "|").dropFirst().first == content.split(separator: "|").dropFirst().first
                 ? "orderDigest" : "payment"
-            return refused(serial, EngineError(.serialConflict, "serial \(serial) was used for a different \(field)", field: field))
+            return refused(serial, EngineError(.serialConflict, "the serial was used for a different \(field)", field: field))
         }
         let target = try (row["payment_id"] as Int64?).flatMap { try fetchPayment(id: $0, db) }
         let error = (row["error_code"] as Int?).flatMap(EngineErrorCode.init(rawValue:)).map { EngineError($0, row["error_reason"] ?? "") }
@@ -244,7 +273,7 @@ extension LedgerWriter {
     func preValidate(_ order: PaymentOrder, _ db: Database) throws -> PreValidation {
         var error = serialShapeError(order.serial)
         if error == nil, let existing = try fetchPayment(corporation: order.corporation, serial: order.serial, db) {
-            error = EngineError(.serialConflict, "serial \(order.serial) is already used", field: differingField(existing, order) ?? "serial")
+            error = EngineError(.serialConflict, "the serial is already used", field: differingField(existing, order) ?? "serial")
         }
         let evaluation = try evaluate(order, dryRun: true, db)
         return PreValidation(error: error ?? evaluation.error, channel: evaluation.channel, approvalRuleId: evaluation.rule?.id,

@@ -14,12 +14,12 @@ extension LedgerWriter {
                 : existing.contentDigest != digest ? "items"
                 : existing.valueDate != batch.valueDate ? "valueDate" : nil
             if let field {
-                return refused(batch.serial, EngineError(.serialConflict, "serial \(batch.serial) was used with different \(field)", field: field))
+                return refused(batch.serial, EngineError(.serialConflict, "the serial was used with different \(field)", field: field))
             }
             return try result(for: existing, replayed: true, db)
         }
         if try instructionKind(corporation: batch.corporation, serial: batch.serial, db) != nil {
-            return refused(batch.serial, EngineError(.serialConflict, "serial \(batch.serial) was used by another command", field: "transactionType"))
+            return refused(batch.serial, EngineError(.serialConflict, "the serial was used by another command", field: "transactionType"))
         }
         let debitCurrency = accounts[batch.debitAccount]?.currency ?? .cny
         var record = PaymentRecord(
@@ -28,7 +28,7 @@ extension LedgerWriter {
             creditAccount: "", payeeName: "\(batch.items.count) items", payeeBank: ownBankCode, amount: .zero(debitCurrency),
             requestedChannel: nil, urgent: false, valueDate: batch.valueDate, memo: "", contentDigest: digest,
             orderDigest: batch.orderDigest, acceptedDate: today, now: now)
-        var itemErrors = batch.items.map { itemError($0, batch) }
+        let itemErrors = batch.items.map { itemError($0, batch) }
         let channels = batch.items.map { item in
             try? router.route(RoutingRequest(payeeIsInternal: (item.payeeBankCode ?? ownBankCode) == ownBankCode,
                                              amountMinor: item.amount.minorUnits, urgent: false, requested: nil), atEpochSeconds: now).get()
@@ -45,7 +45,7 @@ extension LedgerWriter {
         record.amount = total
         var plan: (rule: ApprovalRule?, consumptions: [LimitConsumption])?
         if batchError == nil {
-            switch batchChecks(batch, total: total, db) {
+            switch try batchChecks(batch, total: total, db) {
             case .failure(let refusal): batchError = refusal
             case .success(let checked): plan = checked
             }
@@ -67,6 +67,15 @@ extension LedgerWriter {
             record.status = .approved
             try insert(&record, events: [(.received, .approved, "no approval rule applies")], db)
         }
+        try insertItems(of: record, batch, channels: channels, itemErrors: itemErrors, db)
+        return try result(for: record, replayed: false, db)
+    }
+
+    /// One row per item: failed with its own error, held pending the batch's approval, or executed now.
+    private func insertItems(of record: PaymentRecord, _ batch: BatchOrder, channels: [Channel?], itemErrors: [EngineError?],
+                             _ db: Database) throws {
+        let staticallyValid = itemErrors.map { $0 == nil }
+        var itemErrors = itemErrors
         for (index, item) in batch.items.enumerated() {
             var itemRecord = PaymentRecord(
                 corporation: batch.corporation, serial: nil, kind: .item, batchId: record.id, itemNumber: index + 1,
@@ -82,9 +91,16 @@ extension LedgerWriter {
             if itemErrors[index] == nil, accounts[batch.debitAccount]?.canCommit(item.amount.minorUnits) != true {
                 itemErrors[index] = EngineError(.insufficientFunds, "funds ran out at item \(index + 1)")
             }
+            // Items that passed the static checks were counted in the batch's total: they carry its buckets.
+            let counted = staticallyValid[index]
+            if counted { itemRecord.limitKeys = record.limitKeys }
             if let refusal = itemErrors[index] {
                 itemRecord.status = .failed
                 itemRecord.error = refusal
+                if counted {
+                    try releaseLimits(of: itemRecord, db)  // refused for funds after the total was consumed
+                    itemRecord.limitKeys = []
+                }
                 try insert(&itemRecord, events: [(.received, .failed, refusal.reason)], db)
             } else if record.status == .pendingApproval {
                 itemRecord.status = .pendingApproval
@@ -95,7 +111,46 @@ extension LedgerWriter {
                 try executeNew(&itemRecord, events: [(.received, .approved, "batch needs no approval")], db)
             }
         }
-        return try result(for: record, replayed: false, db)
+    }
+
+    /// The checks `submit(_: BatchOrder)` makes, without writing anything.
+    func preValidate(_ batch: BatchOrder, _ db: Database) throws -> BatchPreValidation {
+        var error = serialShapeError(batch.serial) ?? batchShapeError(batch)
+        if error == nil, try serialOwner(corporation: batch.corporation, serial: batch.serial, db) != nil {
+            error = EngineError(.serialConflict, "the serial is already used", field: "serial")
+        }
+        var items: [EngineError?] = batch.items.map { item in
+            itemError(item, batch) ?? ((try? router.route(RoutingRequest(
+                payeeIsInternal: (item.payeeBankCode ?? ownBankCode) == ownBankCode, amountMinor: item.amount.minorUnits,
+                urgent: false, requested: nil), atEpochSeconds: now).get()) == nil
+                ? EngineError(.channelNotAllowed, "no clearing channel takes this item") : nil)
+        }
+        var total: Int64 = 0
+        for (index, item) in batch.items.enumerated() where items[index] == nil {
+            let (sum, overflow) = total.addingReportingOverflow(item.amount.minorUnits)
+            if overflow { error = error ?? EngineError(.amountInvalid, "the batch total overflows") } else { total = sum }
+        }
+        let currency = accounts[batch.debitAccount]?.currency ?? .cny
+        if error == nil, case .failure(let refusal) = try batchChecks(batch, total: Money(minorUnits: total, currency: currency), db) {
+            error = refusal
+        }
+        let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
+                                   operatorId: batch.operatorId, transactionType: batch.transactionType,
+                                   amount: Money(minorUnits: total, currency: currency))
+        let rule = approvalRule(for: ApprovalSubject(transactionType: batch.transactionType, amountMinor: total,
+                                                     account: batch.debitAccount, beneficiaryIsNew: false),
+                                in: approvalRules[batch.corporation] ?? [])
+        // Funds are allotted in item order, as submission would hold them.
+        if let debit = accounts[batch.debitAccount] {
+            var room = debit.kind == .bankInternal ? Int64.max : debit.availableMinor + debit.overdraftMinor
+            for (index, item) in batch.items.enumerated() where items[index] == nil {
+                if item.amount.minorUnits <= room { room -= item.amount.minorUnits } else {
+                    items[index] = EngineError(.insufficientFunds, "funds run out at item \(index + 1)")
+                }
+            }
+        }
+        return BatchPreValidation(error: error, approvalRuleId: rule?.id, approvalLevels: rule?.levels ?? [],
+                                  limits: limitBook.headroom(for: subject, on: today) { cachedUsage($0) }, totalMinor: total, items: items)
     }
 
     /// After a batch is approved: carries each item pending approval forward.
@@ -116,11 +171,12 @@ extension LedgerWriter {
         return nil
     }
 
-    private func batchChecks(_ batch: BatchOrder, total: Money, _ db: Database) -> Result<(rule: ApprovalRule?, consumptions: [LimitConsumption]), EngineError> {
+    private func batchChecks(_ batch: BatchOrder, total: Money, _ db: Database) throws -> Result<(rule: ApprovalRule?, consumptions: [LimitConsumption]), EngineError> {
         guard let corporation = corporations[batch.corporation] else {
             return .failure(EngineError(.corporationUnknown, "corporation \(batch.corporation) is not a customer"))
         }
-        if case .failure(let refusal) = corporation.authorise(operatorId: batch.operatorId, transactionType: batch.transactionType, account: batch.debitAccount) {
+        if case .failure(let refusal) = corporation.authorise(operatorId: batch.operatorId, transactionType: batch.transactionType, account: batch.debitAccount,
+                                                           certificateFingerprint: batch.certificateFingerprint) {
             return .failure(refusal)
         }
         guard let debit = accounts[batch.debitAccount], accountInfo[batch.debitAccount]?.corporation == batch.corporation else {
@@ -134,7 +190,8 @@ extension LedgerWriter {
         let subject = LimitSubject(accessChannel: batch.accessChannel, corporation: batch.corporation, account: batch.debitAccount,
                                    operatorId: batch.operatorId, transactionType: batch.transactionType, amount: total)
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
+        let ruleIndices = try loadUsage(for: subject, db)
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usageOfRule: { usageOfRule($0) }) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let consumed): consumptions = consumed
         }

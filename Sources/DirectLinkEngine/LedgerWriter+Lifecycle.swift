@@ -18,9 +18,12 @@ extension LedgerWriter {
             report.expired += 1
         }
 
+        // Scheduled HVPS payments wait for the HVPS window on their value date.
+        let hvpsOpen = router.hvpsIsOpen(atEpochSeconds: now)
         for id in try Int64.fetchAll(db, sql: """
-            SELECT id FROM payments WHERE \(open) AND status = 'SCHEDULED' AND value_date <= ? ORDER BY id LIMIT ?
-            """, arguments: [today.description, rowsMax]) {
+            SELECT id FROM payments WHERE \(open) AND status = 'SCHEDULED' AND value_date <= ?
+            AND (channel IS NOT 'HVPS' OR ?) ORDER BY id LIMIT ?
+            """, arguments: [today.description, hvpsOpen, rowsMax]) {
             guard var record = try fetchPayment(id: id, db), record.status == .scheduled else { continue }
             try executeStored(&record, db)
             report.releasedFromSchedule += 1
@@ -86,7 +89,7 @@ extension LedgerWriter {
         if case .settledThenReturned(let why) = clearing.outcome(of: instruction(for: record)) { reason = why } else { reason = "returned" }
         record.returnPending = false
         record.error = EngineError(.returnedByBeneficiaryBank, reason)
-        releaseLimits(of: record, db)
+        try releaseLimits(of: record, db)
         record.limitKeys = []
         try transition(&record, to: .returned, detail: "returned: \(reason)", db)
         try post(PostingSet.transfer(from: clearingAccount(for: record.channel), to: record.debitAccount, amount: record.amount),

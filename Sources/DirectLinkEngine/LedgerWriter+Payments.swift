@@ -28,10 +28,10 @@ extension LedgerWriter {
         if let refusal = serialShapeError(order.serial) { return refused(order.serial, refusal) }
         if let owner = try serialOwner(corporation: order.corporation, serial: order.serial, db) {
             guard owner > 0, let existing = try fetchPayment(id: owner, db) else {
-                return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used by another command", field: "transactionType"))
+                return refused(order.serial, EngineError(.serialConflict, "the serial was used by another command", field: "transactionType"))
             }
             if let field = differingField(existing, order) {
-                return refused(order.serial, EngineError(.serialConflict, "serial \(order.serial) was used with a different \(field)", field: field))
+                return refused(order.serial, EngineError(.serialConflict, "the serial was used with a different \(field)", field: field))
             }
             return try result(for: existing, replayed: true, db)
         }
@@ -51,7 +51,7 @@ extension LedgerWriter {
         record.channel = plan.channel
         record.limitKeys = plan.consumptions.map(\.usageKey)
         consume(plan.consumptions)
-        try rememberBeneficiary(order.corporation, order.creditAccount, db)
+        if plan.beneficiaryIsNew { try rememberBeneficiary(order.corporation, order.creditAccount, db) }
         if let rule = plan.rule {
             record.approval = ApprovalFlow(rule: rule, maker: order.operatorId)
             record.expiresAt = now + configuration.bounds.approvalTimeToLiveSeconds
@@ -119,7 +119,8 @@ extension LedgerWriter {
             evaluation.error = EngineError(.corporationUnknown, "corporation \(order.corporation) is not a customer")
             return evaluation
         }
-        if case .failure(let refusal) = corporation.authorise(operatorId: order.operatorId, transactionType: order.transactionType, account: order.debitAccount) {
+        if case .failure(let refusal) = corporation.authorise(operatorId: order.operatorId, transactionType: order.transactionType, account: order.debitAccount,
+                                                           certificateFingerprint: order.certificateFingerprint) {
             evaluation.error = refusal
             return evaluation
         }
@@ -128,8 +129,11 @@ extension LedgerWriter {
             evaluation.error = refusal
             return evaluation
         }
+        // A future-dated payment is routed as of its value date's HVPS opening, when it will be sent.
+        let routingInstant = order.valueDate.map { $0 > today
+            ? ShanghaiTime.startOfDay($0) + Int64(configuration.routing.hvpsOpenMinute * 60) : now } ?? now
         let routing = router.route(RoutingRequest(payeeIsInternal: payeeIsInternal, amountMinor: order.amount.minorUnits,
-                                                  urgent: order.urgent, requested: order.requestedChannel), atEpochSeconds: now)
+                                                  urgent: order.urgent, requested: order.requestedChannel), atEpochSeconds: routingInstant)
         let channel: Channel
         switch routing {
         case .failure(let refusal):
@@ -146,11 +150,12 @@ extension LedgerWriter {
                                               account: order.debitAccount, beneficiaryIsNew: beneficiaryIsNew)
         evaluation.rule = approvalRule(for: approvalSubject, in: approvalRules[order.corporation] ?? [])
         evaluation.fundsSufficient = accounts[order.debitAccount]?.canCommit(order.amount.minorUnits) ?? false
+        let ruleIndices = try loadUsage(for: subject, db)
         if dryRun {
-            evaluation.headroom = limitBook.headroom(for: subject, on: today) { usage($0, db) }
+            evaluation.headroom = limitBook.headroom(for: subject, on: today) { cachedUsage($0) }
         }
         let consumptions: [LimitConsumption]
-        switch limitBook.check(subject, keys: limitKeysToday, usage: { usage($0, db) }) {
+        switch limitBook.check(subject, indices: ruleIndices, keys: limitKeysToday, usageOfRule: { usageOfRule($0) }) {
         case .failure(let refusal):
             evaluation.error = refusal
             return evaluation

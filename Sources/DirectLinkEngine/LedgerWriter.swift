@@ -22,10 +22,14 @@ final class LedgerWriter {
     var accounts: [String: AccountState] = [:]
     var accountInfo: [String: AccountInfo] = [:]
     var approvalRules: [String: [ApprovalRule]] = [:]
-    private var usage: [String: LimitUsage] = [:]
+    /// Limit usage, interned: each bucket key gets a slot once; today's slot of every rule is
+    /// found by rule index (`todaySlots`), so the hot path never hashes a key.
+    private var usageSlotByKey: [String: Int] = [:]
+    private var usageSlots: [(key: String, usage: LimitUsage, dirty: Bool)] = []
+    private var dirtySlots: [Int] = []
+    private var todaySlots: [Int?] = []
     private var beneficiaries: [String: Set<String>] = [:]
     private var dirtyAccounts: Set<String> = []
-    private var dirtyUsage: Set<String> = []
     private var cachesValid = false
     /// Prepared once per connection, keyed by the address of the SQL literal (hashing the SQL
     /// text itself on every call showed up in profiles).
@@ -35,12 +39,18 @@ final class LedgerWriter {
     private var limitKeysDate: BusinessDate?
     private(set) var limitKeysToday: [String?] = []
     private(set) var todayText = ""
+    /// Next posting and event sequence numbers; written back to `counters` with each group.
+    private var nextPostingId: Int64 = 1
+    private var nextEventId: Int64 = 1
 
     struct HotStatements {
         let serialOwner: HotStatement
         let insertPayment: HotStatement
         let insertEvent: HotStatement
         let insertPosting: HotStatement
+        let updateAccount: HotStatement
+        let upsertUsage: HotStatement
+        let updateCounter: HotStatement
 
         init(_ db: Database) throws {
             serialOwner = try HotStatement("""
@@ -48,10 +58,16 @@ final class LedgerWriter {
                 UNION ALL SELECT -1 FROM instructions WHERE corporation = ?1 AND serial = ?2
                 """, db)
             insertPayment = try HotStatement(PaymentRecord.insertSQL, db)
-            insertEvent = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)", db)
+            insertEvent = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail, id) VALUES (?,?,?,?,?,?)", db)
             insertPosting = try HotStatement("""
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (?,?,?,?,?,?,?,?)
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo, id)
+                VALUES (?,?,?,?,?,?,?,?,?)
+                """, db)
+            updateCounter = try HotStatement("UPDATE counters SET next_value = ? WHERE name = ?", db)
+            updateAccount = try HotStatement("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?", db)
+            upsertUsage = try HotStatement("""
+                INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
+                ON CONFLICT(usage_key) DO UPDATE SET amount_minor = excluded.amount_minor, count = excluded.count
                 """, db)
         }
     }
@@ -85,12 +101,13 @@ final class LedgerWriter {
     func begin(_ db: Database) throws {
         now = clock.nowEpochSeconds()
         today = BusinessDate(epochSeconds: now)
+        if !cachesValid { try reload(db) }
         if limitKeysDate != today {
             limitKeysDate = today
             limitKeysToday = limitBook.usageKeys(on: today)
+            todaySlots = try limitKeysToday.map { key in try key.map { try slot(for: $0, db) } }
             todayText = today.description
         }
-        if !cachesValid { try reload(db) }
     }
 
     /// Replaces the limit rules (SIGHUP). Usage already consumed today stays: it is keyed by rule id and period.
@@ -109,10 +126,13 @@ final class LedgerWriter {
     private func reload(_ db: Database) throws {
         accounts.removeAll()
         accountInfo.removeAll()
-        usage.removeAll()
+        usageSlotByKey.removeAll()
+        usageSlots.removeAll()
+        dirtySlots.removeAll()
+        todaySlots.removeAll()
+        limitKeysDate = nil
         beneficiaries.removeAll()
         dirtyAccounts.removeAll()
-        dirtyUsage.removeAll()
         for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts") {
             guard let currency = Currency(row["currency"] as String), let kind = AccountKind(rawValue: row["kind"]),
                   let status = AccountStatus(rawValue: row["status"]) else {
@@ -125,6 +145,8 @@ final class LedgerWriter {
             accounts[state.number] = state
             accountInfo[state.number] = AccountInfo(corporation: row["corporation"], parent: row["parent"], name: row["name"])
         }
+        nextPostingId = try Int64.fetchOne(db, sql: "SELECT next_value FROM counters WHERE name = 'posting'") ?? 1
+        nextEventId = try Int64.fetchOne(db, sql: "SELECT next_value FROM counters WHERE name = 'event'") ?? 1
         approvalRules.removeAll()
         for row in try Row.fetchAll(db, sql: "SELECT corporation, rules_json FROM approval_rules") {
             let json: String = row["rules_json"]
@@ -163,6 +185,8 @@ final class LedgerWriter {
             insert.bind(1, paymentId); insert.bind(2, posting.account); insert.bind(3, posting.amountMinor)
             insert.bind(4, posting.currency.code); insert.bind(5, todayText); insert.bind(6, now)
             insert.bind(7, index < counterparties.count ? counterparties[index] : nil); insert.bind(8, memo)
+            insert.bind(9, nextPostingId)
+            nextPostingId += 1
             try insert.execute()
         }
     }
@@ -184,34 +208,63 @@ final class LedgerWriter {
 
     // MARK: Limits
 
-    func usage(_ key: String, _ db: Database) -> LimitUsage {
-        if let cached = usage[key] { return cached }
-        let row = try? Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
+    /// The applicable rules of a subject, in check order. Today's buckets were loaded when the
+    /// business date was set (`begin`), so the pure check reads them by rule index.
+    func loadUsage(for subject: LimitSubject, _ db: Database) throws -> [Int] {
+        limitBook.applicableRuleIndices(for: subject)
+    }
+
+    /// Today's usage of rule `index` (its bucket was loaded with the day's slots).
+    func usageOfRule(_ index: Int) -> LimitUsage {
+        guard let slot = todaySlots[index] else { return LimitUsage() }
+        return usageSlots[slot].usage
+    }
+
+    /// Today's usage by key, for headroom reports.
+    func cachedUsage(_ key: String) -> LimitUsage {
+        usageSlotByKey[key].map { usageSlots[$0].usage } ?? LimitUsage()
+    }
+
+    /// The slot of a bucket, loading it from the database the first time it is needed; a read
+    /// error aborts the command rather than reading as zero.
+    private func slot(for key: String, _ db: Database) throws -> Int {
+        if let slot = usageSlotByKey[key] { return slot }
+        let row = try Row.fetchOne(try statement("SELECT amount_minor, count FROM limit_usage WHERE usage_key = ?", db), arguments: [key])
         let loaded = row.map { LimitUsage(amountMinor: $0[0], count: $0[1]) } ?? LimitUsage()
-        usage[key] = loaded
-        return loaded
+        usageSlots.append((key: key, usage: loaded, dirty: false))
+        usageSlotByKey[key] = usageSlots.count - 1
+        return usageSlots.count - 1
+    }
+
+    private func adjust(slot: Int, amountMinor: Int64, count: Int64) {
+        usageSlots[slot].usage.amountMinor = max(0, usageSlots[slot].usage.amountMinor + amountMinor)
+        usageSlots[slot].usage.count = max(0, usageSlots[slot].usage.count + count)
+        if !usageSlots[slot].dirty {
+            usageSlots[slot].dirty = true
+            dirtySlots.append(slot)
+        }
     }
 
     func consume(_ consumptions: [LimitConsumption]) {
         for item in consumptions {
-            var current = usage[item.usageKey, default: LimitUsage()]
-            current.amountMinor += item.amountMinor
-            current.count += item.count
-            usage[item.usageKey] = current
-            dirtyUsage.insert(item.usageKey)
+            guard let slot = todaySlots[item.ruleIndex] else {
+                preconditionFailure("consumptions come from a check against today's buckets")
+            }
+            precondition(usageSlots[slot].key == item.usageKey, "a consumption names its rule's bucket for today")
+            adjust(slot: slot, amountMinor: item.amountMinor, count: item.count)
         }
     }
 
     /// Gives back what a payment consumed (reject, cancel, expiry, failure, return).
-    func releaseLimits(of record: PaymentRecord, _ db: Database) {
+    /// A payroll item carries its batch's buckets and gives back only its amount share: the batch
+    /// counted once, and the batch-level release (reject, cancel, expiry before approval) covers
+    /// the rest, its items being finished without a share release.
+    func releaseLimits(of record: PaymentRecord, _ db: Database) throws {
         for key in record.limitKeys {
-            var current = usage(key, db)
             // Count-only buckets were consumed with amount 0; amount buckets with the amount.
             let isCount = limitBook.rules.first { key.hasPrefix($0.id + "@") }?.period == .dailyCount
-            current.amountMinor = max(0, current.amountMinor - (isCount ? 0 : record.amount.minorUnits))
-            current.count = max(0, current.count - 1)
-            usage[key] = current
-            dirtyUsage.insert(key)
+            adjust(slot: try slot(for: key, db), amountMinor: isCount ? 0 : -record.amount.minorUnits,
+                   count: record.kind == .item ? 0 : -1)
         }
     }
 
@@ -256,6 +309,8 @@ final class LedgerWriter {
     func recordEvent(_ paymentId: Int64, from: PaymentStatus?, to: PaymentStatus, detail: String, _ db: Database) throws {
         let insert = try hotStatements(db).insertEvent
         insert.bind(1, paymentId); insert.bind(2, from?.rawValue); insert.bind(3, to.rawValue); insert.bind(4, now); insert.bind(5, detail)
+        insert.bind(6, nextEventId)
+        nextEventId += 1
         try insert.execute()
     }
 
@@ -298,20 +353,25 @@ final class LedgerWriter {
 
     /// Writes back the balances and usage the group changed. Runs last in every group transaction.
     func flush(_ db: Database) throws {
+        let hot = try hotStatements(db)
         for number in dirtyAccounts {
             guard let state = accounts[number] else { continue }
             precondition(state.isWithinOverdraft, "account \(number) would be written below its overdraft line")
-            try execute("UPDATE accounts SET balance_minor = ?, holds_minor = ?, status = ? WHERE number = ?",
-                        [state.balanceMinor, state.holdsMinor, state.status.rawValue, number], db)
+            hot.updateAccount.bind(1, state.balanceMinor); hot.updateAccount.bind(2, state.holdsMinor)
+            hot.updateAccount.bind(3, state.status.rawValue); hot.updateAccount.bind(4, number)
+            try hot.updateAccount.execute()
         }
-        for key in dirtyUsage {
-            guard let current = usage[key] else { continue }
-            try execute("""
-                INSERT INTO limit_usage (usage_key, amount_minor, count) VALUES (?,?,?)
-                ON CONFLICT(usage_key) DO UPDATE SET amount_minor = excluded.amount_minor, count = excluded.count
-                """, [key, current.amountMinor, current.count], db)
+        for slot in dirtySlots {
+            let entry = usageSlots[slot]
+            hot.upsertUsage.bind(1, entry.key); hot.upsertUsage.bind(2, entry.usage.amountMinor); hot.upsertUsage.bind(3, entry.usage.count)
+            try hot.upsertUsage.execute()
+            usageSlots[slot].dirty = false
         }
+        hot.updateCounter.bind(1, nextPostingId); hot.updateCounter.bind(2, "posting")
+        try hot.updateCounter.execute()
+        hot.updateCounter.bind(1, nextEventId); hot.updateCounter.bind(2, "event")
+        try hot.updateCounter.execute()
         dirtyAccounts.removeAll(keepingCapacity: true)
-        dirtyUsage.removeAll(keepingCapacity: true)
+        dirtySlots.removeAll(keepingCapacity: true)
     }
 }

@@ -4,13 +4,17 @@ import GRDB
 internal import GRDBSQLite
 
 /// The benchmark's yardstick: plain SQLite inserts through the C API (one prepared statement,
-/// bind/step/reset), on the same kind of database as the engine (WAL, synchronous=FULL),
+/// bind/step/reset), on the same kind of database as the engine (WAL, synchronous=FULL, the
+/// same checkpoint interval),
 /// committing the same number of rows per transaction as the engine writes per group commit.
 public enum RawInsertBaseline {
     /// Inserts `rows` rows, committing every `rowsPerCommit`; returns the elapsed seconds.
     public static func run(path: String, rows: Int, rowsPerCommit: Int) throws -> Double {
         var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+        }
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.write { db in
             try db.execute(sql: """
@@ -55,10 +59,11 @@ public enum RawInsertBaseline {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
-        let date = BusinessDate(year: 2026, month: 11, day: 25) ?? BusinessDate(daysSinceEpoch: 0)
+        let date = SyntheticWorkload.businessDay
         let now = ShanghaiTime.startOfDay(date) + 36_000
         let records: [PaymentRecord] = (0..<transfers).map { n in
             let order = SyntheticWorkload.transfer(n)
@@ -77,11 +82,12 @@ public enum RawInsertBaseline {
         let dateText = date.description
         return try pool.writeWithoutTransaction { db in
             let payment = try HotStatement(PaymentRecord.insertSQL, db)
-            let event = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail) VALUES (?,?,?,?,?)", db)
+            let event = try HotStatement("INSERT INTO payment_events (payment_id, from_status, to_status, at, detail, id) VALUES (?,?,?,?,?,?)", db)
             let posting = try HotStatement("""
-                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo)
-                VALUES (?,?,?,?,?,?,?,?)
+                INSERT INTO postings (payment_id, account, amount_minor, currency, business_date, at, counterparty, memo, id)
+                VALUES (?,?,?,?,?,?,?,?,?)
                 """, db)
+            var sequence: Int64 = 1
             let start = DispatchTime.now().uptimeNanoseconds
             var index = 0
             while index < records.count {
@@ -93,12 +99,16 @@ public enum RawInsertBaseline {
                     let id = try payment.execute()
                     for (from, to, detail) in [("RECEIVED", "APPROVED", "no approval rule applies"), ("APPROVED", "SETTLED", "settled internally")] {
                         event.bind(1, id); event.bind(2, from); event.bind(3, to); event.bind(4, now); event.bind(5, detail)
+                        event.bind(6, sequence)
+                        sequence += 1
                         try event.execute()
                     }
                     for (account, amount, counterparty) in [(record.debitAccount, -record.amount.minorUnits, record.creditAccount),
                                                            (record.creditAccount, record.amount.minorUnits, record.debitAccount)] {
                         posting.bind(1, id); posting.bind(2, account); posting.bind(3, amount); posting.bind(4, "CNY")
                         posting.bind(5, dateText); posting.bind(6, now); posting.bind(7, counterparty); posting.bind(8, record.memo)
+                        posting.bind(9, sequence)
+                        sequence += 1
                         try posting.execute()
                     }
                     index += 1

@@ -13,6 +13,8 @@ public enum SyntheticWorkload {
     public static let operatorId = "MAKER01"
     public static let accountCount = 64
     public static let openingBalanceMinor: Int64 = 1_000_000_000_00
+    /// The workload's business day, a Wednesday: 2026-11-25 (20 782 days after 1970-01-01).
+    public static let businessDay = BusinessDate(daysSinceEpoch: 20_782)
 
     public static func accountNumber(_ index: Int) -> String {
         let digits = String(index)
@@ -49,6 +51,17 @@ public enum SyntheticWorkload {
         let routing = RoutingRules(ownBankCode: "999999000001", hvpsThresholdMinor: 100_000_000, hvpsOpenMinute: 510,
                                    hvpsCloseMinute: 1035, ibpsCapMinor: 5_000_000)
         return EngineConfiguration(routing: routing, calendar: calendar, limits: limits, seed: seed)
+    }
+
+    /// Transfer number `n`, every `interBankEvery`-th (if > 0) going to another bank: those are
+    /// held and RELEASED to clearing instead of settling at once.
+    public static func transfer(_ n: Int, interBankEvery: Int) -> PaymentOrder {
+        guard interBankEvery > 0, n % interBankEvery == interBankEvery - 1 else { return transfer(n) }
+        var order = transfer(n)
+        let digits = String(n % 1_000_000 + 1)
+        order.creditAccount = "621700" + String(repeating: "0", count: 8 - digits.count) + digits + "11"
+        order.payeeBankCode = "102100099996"
+        return order
     }
 
     /// Transfer number `n` (from 0): deterministic accounts and amount (1.00 to 9.99).

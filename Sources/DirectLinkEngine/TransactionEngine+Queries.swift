@@ -107,6 +107,7 @@ extension TransactionEngine {
             throw EngineError(.operatorUnknown, "operator \(operatorId) is not registered for \(corporation)")
         }
         let roles = Set(profile.roles)
+        let now = clock.nowEpochSeconds()
         return try await read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM payments WHERE (status IN ('PENDING_APPROVAL', 'SCHEDULED', 'RELEASED') OR return_pending = 1)
@@ -114,7 +115,9 @@ extension TransactionEngine {
                 """, arguments: [corporation])
             return try rows.compactMap { row in
                 let record = try PaymentRecord(row: row)
-                guard let flow = record.approval, flow.eligibility(of: operatorId, roles: roles) == nil else { return nil }
+                // A flow past its expiry time is no longer actionable, even before housekeeping expires it.
+                guard let flow = record.approval, flow.eligibility(of: operatorId, roles: roles) == nil,
+                      (record.expiresAt ?? .max) > now else { return nil }
                 return PendingApproval(bankReference: record.bankReference, serial: record.serial ?? "", maker: record.operatorId,
                                        amount: record.amount, debitAccount: record.debitAccount, creditAccount: record.creditAccount,
                                        orderDigest: record.orderDigest, ruleId: flow.ruleId, level: flow.currentLevel + 1,

@@ -34,6 +34,9 @@ public final class TransactionEngine: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB page cache per connection (the default is 2 MiB): the writer re-reads hot index pages.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint every 16 384 WAL pages (64 MiB) instead of 1 000: each commit dirties pages
+            // across accounts, and frequent checkpoints cost more than the commits (measured).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         config.publicStatementArguments = false
         let pool = try DatabasePool(path: path, configuration: config)
@@ -52,9 +55,18 @@ public final class TransactionEngine: Sendable {
     }
 
     /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
+    /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.
     public func close() {
         writer.close()
     }
+
+    deinit {
+        writer.close()
+    }
+
+    /// Transactions committed and commands they carried since open: commands ÷ transactions is
+    /// the average group-commit size (for metrics; labels never carry serials or accounts).
+    public var commitStatistics: (transactions: Int, commands: Int) { writer.statistics }
 
     // MARK: Commands
 
@@ -110,6 +122,11 @@ public final class TransactionEngine: Sendable {
     /// usage consumed so far counts against the new rules with the same ids.
     public func reloadLimits(_ rules: [LimitRule]) async throws {
         try await writer.perform { state, _ in state.replaceLimits(rules) }
+    }
+
+    /// A dry run of a payroll batch: nothing is held, consumed or recorded.
+    public func preValidate(_ batch: BatchOrder) async throws -> BatchPreValidation {
+        try await writer.perform { state, db in try state.preValidate(batch, db) }
     }
 
     /// Time-driven work: expires unfinished approval flows, releases scheduled payments whose

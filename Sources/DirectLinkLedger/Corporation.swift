@@ -55,13 +55,19 @@ public struct CorporationProfile: Sendable, Hashable {
         self.operators = Dictionary(operators.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Checks that the operator exists, is active, and holds a role granting the type and the account.
-    public func authorise(operatorId: String, transactionType: String, account: String) -> Result<OperatorProfile, EngineError> {
+    /// Checks that the operator exists, is active, signed with a certificate bound to them (when
+    /// the caller names one and the operator has bindings), and holds a role granting the type and the account.
+    public func authorise(operatorId: String, transactionType: String, account: String,
+                          certificateFingerprint: String? = nil) -> Result<OperatorProfile, EngineError> {
         guard let profile = operators[operatorId] else {
             return .failure(EngineError(.operatorUnknown, "operator \(operatorId) is not registered for \(id)"))
         }
         guard profile.status == .active else {
             return .failure(EngineError(.operatorNotActive, "operator \(operatorId) is \(profile.status.rawValue)"))
+        }
+        if let fingerprint = certificateFingerprint, !profile.certificateFingerprints.isEmpty,
+           !profile.certificateFingerprints.contains(fingerprint.lowercased()) {
+            return .failure(EngineError(.permissionDenied, "the signing certificate is not bound to operator \(operatorId): bind its SHA-256 fingerprint first"))
         }
         let held = profile.roles.compactMap { roles[$0] }
         guard held.contains(where: { $0.grants(transactionType: transactionType) }) else {

@@ -93,6 +93,8 @@ public struct LimitConsumption: Sendable, Hashable {
     public var usageKey: String
     public var amountMinor: Int64
     public var count: Int64
+    /// The rule's index in its `LimitBook`.
+    public var ruleIndex: Int
 }
 
 /// All limit rules, indexed by scope so a payment finds its rules without scanning.
@@ -152,12 +154,20 @@ public struct LimitBook: Sendable {
     /// operator, transaction type); the first that refuses is named with its headroom.
     /// On success returns what to consume. `keys` comes from `usageKeys(on:)` for the business date.
     public func check(_ subject: LimitSubject, keys: [String?], usage: (String) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
+        check(subject, indices: applicableRuleIndices(for: subject), keys: keys) { index in keys[index].map(usage) ?? LimitUsage() }
+    }
+
+    /// As above, with the subject's `applicableRuleIndices` already computed (the writer needs them
+    /// first to load usage) and usage looked up by rule index (today's bucket of that rule).
+    public func check(_ subject: LimitSubject, indices: [Int], keys: [String?],
+                      usageOfRule: (Int) -> LimitUsage) -> Result<[LimitConsumption], EngineError> {
         precondition(keys.count == rules.count, "usage keys are computed from this book")
         var consumptions: [LimitConsumption] = []
-        for index in applicableRuleIndices(for: subject) {
+        consumptions.reserveCapacity(indices.count)
+        for index in indices {
             let rule = rules[index]
             let key = keys[index]
-            let used = key.map(usage) ?? LimitUsage()
+            let used = key == nil ? LimitUsage() : usageOfRule(index)
             let isCount = rule.period == .dailyCount
             let consumed = isCount ? used.count : used.amountMinor
             let wanted = isCount ? 1 : subject.amount.minorUnits
@@ -169,7 +179,7 @@ public struct LimitBook: Sendable {
                                             ruleId: rule.id, headroom: remaining))
             }
             if let key {
-                consumptions.append(LimitConsumption(usageKey: key, amountMinor: isCount ? 0 : wanted, count: 1))
+                consumptions.append(LimitConsumption(usageKey: key, amountMinor: isCount ? 0 : wanted, count: 1, ruleIndex: index))
             }
         }
         return .success(consumptions)

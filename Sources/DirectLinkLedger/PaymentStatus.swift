@@ -65,9 +65,12 @@ public enum BatchStatus: String, Sendable, Codable, Hashable {
     case settled = "SETTLED"
     case partiallySettled = "PARTIALLY_SETTLED"
     case failed = "FAILED"
+    /// Every item was cancelled before release.
+    case cancelled = "CANCELLED"
 
     public static func derive(from items: [PaymentStatus]) -> BatchStatus {
         if items.contains(where: { !$0.isFinal }) { return .inProgress }
+        if !items.isEmpty && items.allSatisfy({ $0 == .cancelled }) { return .cancelled }
         let settledCount = items.filter { $0 == .settled }.count
         if settledCount == items.count { return .settled }
         return settledCount == 0 ? .failed : .partiallySettled
@@ -79,6 +82,7 @@ public enum BatchStatus: String, Sendable, Codable, Hashable {
         case .settled: return "ACSC"
         case .partiallySettled: return "PART"
         case .failed: return "RJCT"
+        case .cancelled: return "CANC"
         }
     }
 }

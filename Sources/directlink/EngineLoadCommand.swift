@@ -22,20 +22,24 @@ struct EngineLoadCommand: AsyncParsableCommand {
     @Option(help: "Concurrent submitters.")
     var concurrency = 4
 
+    @Option(help: "Every n-th transfer goes to another bank (held, released to clearing); 0 for none.")
+    var interBankEvery = 0
+
     func run() async throws {
-        let clock = ManualClock(BusinessDate(year: 2026, month: 11, day: 25)!, hour: 10)
+        let clock = ManualClock(SyntheticWorkload.businessDay, hour: 10)
         let engine = try TransactionEngine.open(path: database, configuration: SyntheticWorkload.configuration(), clock: clock)
         let batchSize = max(1, batch)
         let submitters = max(1, concurrency)
+        let every = max(0, interBankEvery)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<submitters {
                 group.addTask {
                     var start = worker * batchSize
                     while start < transfers {
-                        let orders = (start..<min(transfers, start + batchSize)).map { SyntheticWorkload.transfer($0) }
+                        let orders = (start..<min(transfers, start + batchSize)).map { SyntheticWorkload.transfer($0, interBankEvery: every) }
                         let results = try await engine.submit(orders)
                         var lines = ""
-                        for result in results where result.status == .settled {
+                        for result in results where result.status == .settled || result.status == .released {
                             lines += "ACK \(result.serial) \(result.bankReference ?? "-")\n"
                         }
                         FileHandle.standardOutput.write(Data(lines.utf8))

@@ -115,6 +115,19 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func aLateApprovalExpiresTheFlowInsteadOfApprovingIt() async throws {
+        let fixture = try EngineFixture()
+        let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
+        #expect(try await fixture.engine.pendingApprovals(corporation: "CORPA001", operatorId: "APPR01").count == 1)
+        fixture.clock.advance(seconds: 86_400)
+        #expect(try await fixture.engine.pendingApprovals(corporation: "CORPA001", operatorId: "APPR01").isEmpty)
+        let late = try await fixture.approval(submitted, by: "APPR01")
+        #expect(late.error?.code == .approvalExpired)
+        #expect(late.status == .expired)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        try await fixture.expectInvariants()
+    }
+
     @Test func approvalInstructionsAreIdempotentToo() async throws {
         let fixture = try EngineFixture()
         let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))

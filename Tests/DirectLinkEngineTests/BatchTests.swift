@@ -61,6 +61,66 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func payrollPreValidationReportsItemsLevelsAndHeadroomWithoutHolding() async throws {
+        let fixture = try EngineFixture()
+        let items = [
+            BatchItem(creditAccount: F.bBasic, payeeName: "张三", amount: Money(minorUnits: 6_000_000)),
+            BatchItem(creditAccount: "6229999999999999", payeeName: "不存在", amount: Money(minorUnits: 100)),
+            BatchItem(creditAccount: F.fundMain, payeeName: "李四", amount: Money(minorUnits: 6_000_000)),
+        ]
+        let report = try await fixture.engine.preValidate(payroll(fixture, items: items))
+        #expect(report.error == nil)
+        #expect(report.totalMinor == 12_000_000)
+        #expect(report.approvalRuleId == "A-LARGE")
+        #expect(report.items.map { $0?.code } == [nil, .accountUnknown, nil])
+        #expect(report.limits.contains { $0.ruleId == "L-TYPE-BATCH-DAILY" && $0.wouldPass })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        #expect(try await fixture.engine.submit(payroll(fixture, items: items)).status == .pendingApproval)
+        let again = try await fixture.engine.preValidate(payroll(fixture, items: items))
+        #expect(again.error?.code == .serialConflict)
+    }
+
+    @Test func approvedPayrollWaitingForItsValueDateCanStillBeCancelled() async throws {
+        let fixture = try EngineFixture()
+        let items = (0..<3).map { _ in BatchItem(creditAccount: F.bBasic, payeeName: "员工", amount: Money(minorUnits: 100_000)) }
+        var order = payroll(fixture, items: items)
+        order.valueDate = F.today.adding(days: 2)
+        let scheduled = try await fixture.engine.submit(order)
+        #expect(scheduled.items.allSatisfy { $0.status == .scheduled })
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 300_000)
+        let cancelled = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "MAKER01", serial: "CANCEL-PAYROLL",
+                                                                      payment: .serial(order.serial)))
+        #expect(cancelled.error == nil)
+        #expect(cancelled.items.allSatisfy { $0.status == .cancelled })
+        #expect(cancelled.batchStatus == .cancelled && cancelled.iso20022 == "CANC")
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").holdsMinor == 0)
+        let headroom = try await fixture.engine.preValidate(try fixture.order("1.00")).limits.first { $0.ruleId == "L-A-DAILY" }
+        #expect(headroom?.remaining == 2_000_000_000)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func payrollItemThatFailsAtClearingGivesBackItsShareOfTheLimits() async throws {
+        let fixture = try EngineFixture()
+        let items = [
+            BatchItem(creditAccount: "6217000011112222", payeeName: "他行员工", payeeBankCode: F.otherBank, amount: Money(minorUnits: 300_000)),
+            BatchItem(creditAccount: "6217000010000000", payeeName: "销户员工", payeeBankCode: F.otherBank, amount: Money(minorUnits: 200_000)),
+            BatchItem(creditAccount: F.bBasic, payeeName: "本行员工", amount: Money(minorUnits: 100_000)),
+        ]
+        let submitted = try await fixture.engine.submit(payroll(fixture, items: items))
+        #expect(submitted.items.map(\.status) == [.released, .released, .settled])
+        func batchDailyRemaining() async throws -> Int64? {
+            try await fixture.engine.preValidate(try fixture.order("1.00", type: "PAY.BATCH")).limits
+                .first { $0.ruleId == "L-TYPE-BATCH-DAILY" }?.remaining
+        }
+        #expect(try await batchDailyRemaining() == 10_000_000_000 - 600_000)
+        _ = try await fixture.engine.runHousekeeping()
+        let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial("PAYROLL-1"))
+        #expect(view.items.map(\.status) == [.settled, .failed, .settled])
+        #expect(view.batchStatus == .partiallySettled)
+        #expect(try await batchDailyRemaining() == 10_000_000_000 - 400_000)
+        try await fixture.expectInvariants()
+    }
+
     @Test func batchLimitsAreEnforcedWithTheirCodes() async throws {
         let fixture = try EngineFixture()
         let empty = try await fixture.engine.submit(payroll(fixture, items: [], serial: "B-EMPTY"))

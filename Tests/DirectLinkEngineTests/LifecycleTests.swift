@@ -87,6 +87,27 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func scheduledHvpsPaymentIsRoutedForItsValueDateAndWaitsForTheWindow() async throws {
+        // Wednesday 20:00: HVPS is closed now, but the payment is for Thursday.
+        let fixture = try EngineFixture(hour: 20)
+        let order = try fixture.order("10.00", to: "6217000011112222", bank: F.otherBank, channel: .hvps, valueDate: F.today.adding(days: 1))
+        let scheduled = try await fixture.engine.submit(order)
+        #expect(scheduled.status == .scheduled && scheduled.channel == .hvps)
+        fixture.clock.advance(seconds: 11 * 3600)  // Thursday 07:00
+        #expect(try await fixture.engine.runHousekeeping().releasedFromSchedule == 0)
+        fixture.clock.advance(seconds: 2 * 3600)   // Thursday 09:00
+        #expect(try await fixture.engine.runHousekeeping().releasedFromSchedule == 1)
+        let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(scheduled.serial))
+        // Released in this run, then settled by the same run's clearing cycle.
+        #expect(view.events.map(\.to) == [.approved, .scheduled, .released, .settled])
+        #expect(view.channel == .hvps)
+        // A value date on a non-business day (Saturday) cannot use HVPS.
+        let holiday = try await fixture.engine.submit(try fixture.order("10.00", to: "6217000011112222", bank: F.otherBank, channel: .hvps,
+                                                                        valueDate: F.today.adding(days: 3)))
+        #expect(holiday.error?.code == .channelNotAllowed)
+        try await fixture.expectInvariants()
+    }
+
     @Test func scheduledPaymentCanBeCancelledAndGivesBackHoldAndLimits() async throws {
         let fixture = try EngineFixture()
         let scheduled = try await fixture.engine.submit(try fixture.order("100.00", valueDate: F.today.adding(days: 1)))
@@ -98,6 +119,18 @@ import Testing
         #expect(count?.remaining == 500)
         fixture.clock.advance(seconds: 86_400)
         #expect(try await fixture.engine.runHousekeeping().releasedFromSchedule == 0)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func onlyTheActiveMakerOrAnOperatorWithCancelRightsMayCancel() async throws {
+        let fixture = try EngineFixture()
+        let scheduled = try await fixture.engine.submit(try fixture.order("1.00", valueDate: F.today.adding(days: 1)))
+        let byApprover = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "APPR01", serial: "C-APPR",
+                                                                       payment: .serial(scheduled.serial)))
+        #expect(byApprover.error?.code == .permissionDenied)
+        let byAdmin = try await fixture.engine.cancel(CancelCommand(corporation: "CORPA001", operatorId: "ADMIN01", serial: "C-ADMIN",
+                                                                    payment: .serial(scheduled.serial)))
+        #expect(byAdmin.status == .cancelled)
         try await fixture.expectInvariants()
     }
 

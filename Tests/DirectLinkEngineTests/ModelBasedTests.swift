@@ -25,24 +25,41 @@ struct SeededGenerator: RandomNumberGenerator {
         var balance: [String: Int64] = [:]
         var holds: [String: Int64] = [:]
         var overdraft: [String: Int64] = [:]
-        /// Released inter-bank payments: debit account, amount, payee account.
-        var released: [(String, Int64, String)] = []
-        var returnsDue: [(String, Int64)] = []
-        /// Pending CORPB payments by bank reference: debit, credit, amount, approvers so far.
-        var pending: [String: (String, String, Int64, Set<String>)] = [:]
+        /// Released inter-bank payments: debit account, amount, payee account, acceptance day.
+        var released: [(String, Int64, String, Int)] = []
+        var returnsDue: [(String, Int64, Int)] = []
+        /// CORPA001's daily limit usage per business day (the only limit rule in this test).
+        var consumed: [Int: Int64] = [:]
+        var day = 0
+        static let dailyMax: Int64 = 2_000_000_000
+
+        func limitAllows(_ amount: Int64) -> Bool { amount <= Oracle.dailyMax - consumed[day, default: 0] }
+        /// Pending CORPB payments by bank reference: debit, credit, amount, approvers so far, day submitted.
+        var pending: [String: (String, String, Int64, Set<String>, Int)] = [:]
 
         func canCommit(_ account: String, _ amount: Int64) -> Bool {
             balance[account, default: 0] - holds[account, default: 0] + overdraft[account, default: 0] >= amount
         }
 
         mutating func housekeeping() {
-            for (account, amount) in returnsDue { balance[account, default: 0] += amount }
+            // Approval flows expire a day (86 400 s) after submission; the clock moves in whole days.
+            for (reference, entry) in pending where entry.4 < day {
+                holds[entry.0, default: 0] -= entry.2
+                pending[reference] = nil
+            }
+            for (account, amount, accepted) in returnsDue {
+                balance[account, default: 0] += amount
+                consumed[accepted, default: 0] -= amount
+            }
             returnsDue = []
-            for (account, amount, payee) in released {
+            for (account, amount, payee, accepted) in released {
                 holds[account, default: 0] -= amount
-                if payee.hasSuffix("0000") { continue }
+                if payee.hasSuffix("0000") {
+                    consumed[accepted, default: 0] -= amount
+                    continue
+                }
                 balance[account, default: 0] -= amount
-                if payee.hasSuffix("9999") { returnsDue.append((account, amount)) }
+                if payee.hasSuffix("9999") { returnsDue.append((account, amount, accepted)) }
             }
             released = []
         }
@@ -55,7 +72,7 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test(arguments: [UInt64(1), 2, 3, 42])
     func randomOperationsKeepEngineAndOracleInStep(seed: UInt64) async throws {
         let fixture = try EngineFixture { configuration in
-            configuration.limits = []
+            configuration.limits = [LimitRule(id: "A-DAY", scope: .corporation("CORPA001"), period: .daily, max: Oracle.dailyMax)]
             configuration.seed.corporations[0].approvalRules = []
         }
         var random = SeededGenerator(state: seed)
@@ -79,6 +96,9 @@ struct SeededGenerator: RandomNumberGenerator {
             } else if choice < 92, let order = sent.randomElement(using: &random) {
                 let again = try await fixture.engine.submit(order)
                 #expect(again.replayed, "step \(step)")
+            } else if choice < 95 {
+                fixture.clock.advance(seconds: 86_400)
+                oracle.day += 1
             } else {
                 _ = try await fixture.engine.runHousekeeping()
                 oracle.housekeeping()
@@ -105,7 +125,10 @@ struct SeededGenerator: RandomNumberGenerator {
         order.amount = Money(minorUnits: value)
         let result = try await fixture.engine.submit(order)
         sent.append(order)
-        if oracle.canCommit(debit, value) {
+        if !oracle.limitAllows(value) {
+            #expect(result.error?.code == .limitExceeded)
+        } else if oracle.canCommit(debit, value) {
+            oracle.consumed[oracle.day, default: 0] += value
             #expect(result.status == .settled)
             oracle.balance[debit, default: 0] -= value
             oracle.balance[credit, default: 0] += value
@@ -120,10 +143,13 @@ struct SeededGenerator: RandomNumberGenerator {
         var order = try fixture.order("1.00", from: F.aBasic, to: payee, bank: F.otherBank)
         order.amount = Money(minorUnits: value)
         let result = try await fixture.engine.submit(order)
-        if oracle.canCommit(F.aBasic, value) {
+        if !oracle.limitAllows(value) {
+            #expect(result.error?.code == .limitExceeded)
+        } else if oracle.canCommit(F.aBasic, value) {
             #expect(result.status == .released)
+            oracle.consumed[oracle.day, default: 0] += value
             oracle.holds[F.aBasic, default: 0] += value
-            oracle.released.append((F.aBasic, value, payee))
+            oracle.released.append((F.aBasic, value, payee, oracle.day))
         } else {
             #expect(result.error?.code == .insufficientFunds)
         }
@@ -138,14 +164,14 @@ struct SeededGenerator: RandomNumberGenerator {
         if oracle.canCommit(F.bBasic, value) {
             #expect(result.status == .pendingApproval)
             oracle.holds[F.bBasic, default: 0] += value
-            oracle.pending[result.bankReference ?? ""] = (F.bBasic, F.aGeneral, value, [])
+            oracle.pending[result.bankReference ?? ""] = (F.bBasic, F.aGeneral, value, [], oracle.day)
         } else {
             #expect(result.error?.code == .insufficientFunds)
         }
     }
 
     func collectiveDecision(_ fixture: EngineFixture, _ oracle: inout Oracle, _ random: inout SeededGenerator, _ reference: String) async throws {
-        guard let (debit, credit, value, approvers) = oracle.pending[reference] else { return }
+        guard let (debit, credit, value, approvers, submitted) = oracle.pending[reference] else { return }
         let member = ["MEMB01", "MEMB02", "MEMB03"].randomElement(using: &random) ?? "MEMB01"
         let reject = Int.random(in: 0..<5, using: &random) == 0
         let view = try await fixture.engine.paymentStatus(corporation: "CORPB001", reference: .bankReference(reference))
@@ -153,7 +179,15 @@ struct SeededGenerator: RandomNumberGenerator {
             corporation: "CORPB001", operatorId: member, serial: fixture.nextSerial(), payment: .bankReference(reference),
             decision: reject ? .reject : .approve, orderDigest: view.orderDigest, messageDigest: "m",
             certificateFingerprint: fixture.fingerprint(of: member, corporation: "CORPB001")))
-        if approvers.contains(member) {
+        if submitted < oracle.day {
+            // Past its expiry time (housekeeping has not run yet): the decision expires it instead.
+            #expect(result.error?.code == .approvalExpired || result.error?.code == .approverAlreadyActed)
+            #expect(result.status == .expired || approvers.contains(member))
+            if result.status == .expired {
+                oracle.holds[debit, default: 0] -= value
+                oracle.pending[reference] = nil
+            }
+        } else if approvers.contains(member) {
             #expect(result.error?.code == .approverAlreadyActed)
         } else if reject {
             #expect(result.status == .rejected)
@@ -167,7 +201,7 @@ struct SeededGenerator: RandomNumberGenerator {
             oracle.pending[reference] = nil
         } else {
             #expect(result.status == .pendingApproval)
-            oracle.pending[reference] = (debit, credit, value, approvers.union([member]))
+            oracle.pending[reference] = (debit, credit, value, approvers.union([member]), submitted)
         }
     }
 }

@@ -81,6 +81,16 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func theSameSerialTwiceInOneGroupCommitIsAppliedOnce() async throws {
+        let fixture = try EngineFixture()
+        let order = try fixture.order("100.00", serial: "ERP-TWICE")
+        let results = try await fixture.engine.submit([order, order])
+        #expect(!results[0].replayed && results[1].replayed)
+        #expect(results[0].bankReference == results[1].bankReference)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 10_000)
+        try await fixture.expectInvariants()
+    }
+
     @Test func idempotencyHoldsAcrossRestarts() async throws {
         let fixture = try EngineFixture()
         let order = try fixture.order("10.00", serial: "ERP-R1")
@@ -119,6 +129,10 @@ import Testing
         case "unknownCorporation": return try f.order("1.00", corporation: "NOBODY01")
         case "unknownOperator": return try f.order("1.00", operatorId: "GHOST")
         case "approverAsMaker": return try f.order("1.00", operatorId: "APPR01")
+        case "unboundCertificate":
+            var order = try f.order("1.00")
+            order.certificateFingerprint = f.fingerprint(of: "APPR01", corporation: "CORPA001")
+            return order
         case "foreignDebitAccount": return try f.order("1.00", from: F.aBasic, to: F.fundMain, corporation: "CORPB001")
         case "unknownPayee": return try f.order("1.00", to: "6229999999999999")
         case "frozenDebit": return try f.order("1.00", from: F.aFrozen)
@@ -136,7 +150,7 @@ import Testing
     @Test(arguments: [
         (EngineErrorCode.requestInvalid, "emptySerial"), (.serialConflict, "takenSerial"),
         (.corporationUnknown, "unknownCorporation"), (.operatorUnknown, "unknownOperator"),
-        (.permissionDenied, "approverAsMaker"), (.accountUnknown, "foreignDebitAccount"), (.accountUnknown, "unknownPayee"),
+        (.permissionDenied, "unboundCertificate"), (.permissionDenied, "approverAsMaker"), (.accountUnknown, "foreignDebitAccount"), (.accountUnknown, "unknownPayee"),
         (.accountNotActive, "frozenDebit"), (.sameAccount, "sameAccount"), (.valueDateInvalid, "pastValueDate"),
         (.valueDateInvalid, "farValueDate"), (.channelNotAllowed, "hvpsForInternal"), (.channelNotAllowed, "ibpsOverCap"),
         (.limitExceeded, "overMakerLimit"), (.insufficientFunds, "insufficientFunds"),
@@ -153,6 +167,13 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    @Test func makerSigningWithABoundCertificateIsAccepted() async throws {
+        let fixture = try EngineFixture()
+        var order = try fixture.order("1.00")
+        order.certificateFingerprint = fixture.fingerprint(of: "MAKER01", corporation: "CORPA001").uppercased()
+        #expect(try await fixture.engine.submit(order).status == .settled)
+    }
+
     @Test func concurrentSubmissionsShareGroupCommitsAndAllSettle() async throws {
         let fixture = try EngineFixture()
         let orders = try (0..<300).map { _ in try fixture.order("1.00", from: F.aBasic, to: F.bBasic) }
@@ -163,6 +184,10 @@ import Testing
         }
         #expect(results.count == 300)
         #expect(results.allSatisfy { $0.status == .settled })
+        // Group commit: the 300 commands (plus the fixture's none) shared fewer transactions.
+        let statistics = engine.commitStatistics
+        #expect(statistics.commands == 300)
+        #expect(statistics.transactions < 300)
         #expect(Set(results.compactMap(\.bankReference)).count == 300)
         #expect(try await fixture.balance(F.bBasic, corporation: "CORPB001").balanceMinor == 300_000_000 + 30_000)
         try await fixture.expectInvariants()

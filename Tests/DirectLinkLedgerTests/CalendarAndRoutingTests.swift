@@ -15,6 +15,7 @@ import Testing
             #expect(BusinessDate(daysSinceEpoch: days).daysSinceEpoch == days)
         }
         #expect(try #require(BusinessDate("2026-11-25")).isoWeekday == 3)
+        #expect(BusinessDate(daysSinceEpoch: 20_782).description == "2026-11-25")
         #expect(try #require(BusinessDate("2026-11-29")).isoWeekday == 7)
         #expect(BusinessDate("2026-02-29") == nil)
         #expect(BusinessDate("2026-1-05") == nil)

@@ -97,3 +97,21 @@ import Testing
         #expect(BatchStatus.partiallySettled.iso20022 == "PART")
     }
 }
+
+@Suite struct EngineErrorCodeTests {
+    /// Result codes are a wire contract: this table changes only by appending.
+    @Test func codesAreStableAndDeclaredInCheckOrder() {
+        let expected: [(EngineErrorCode, Int)] = [
+            (.requestInvalid, 1), (.amountInvalid, 2), (.batchEmpty, 3), (.batchTooLarge, 4), (.serialConflict, 10),
+            (.corporationUnknown, 20), (.operatorUnknown, 21), (.operatorNotActive, 22), (.permissionDenied, 23),
+            (.accountUnknown, 30), (.accountNotActive, 31), (.currencyMismatch, 32), (.sameAccount, 33), (.valueDateInvalid, 34),
+            (.channelNotAllowed, 35), (.limitExceeded, 40), (.insufficientFunds, 41), (.paymentUnknown, 50),
+            (.transitionNotAllowed, 51), (.orderDigestMismatch, 52), (.approverIsMaker, 53), (.approverAlreadyActed, 54),
+            (.approverNotEligible, 55), (.rejectedByApprover, 56), (.clearingRejected, 60), (.returnedByBeneficiaryBank, 61),
+            (.approvalExpired, 70), (.storageFailure, 90),
+        ]
+        #expect(EngineErrorCode.allCases == expected.map(\.0))
+        for (code, number) in expected { #expect(code.rawValue == number, "\(code)") }
+        #expect(EngineErrorCode.allCases.map(\.rawValue) == EngineErrorCode.allCases.map(\.rawValue).sorted())
+    }
+}

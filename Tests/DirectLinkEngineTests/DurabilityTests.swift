@@ -1,0 +1,67 @@
+import DirectLinkEngine
+import DirectLinkLedger
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct DurabilityTests {
+    typealias F = EngineFixture
+
+    @Test func aTransactionThatCannotCommitAppliesNothingAndTheSerialCanBeResent() async throws {
+        let fixture = try EngineFixture()
+        let order = try fixture.order("100.00", serial: "ERP-BUSY")
+        // Another process holds the write lock: the group's BEGIN IMMEDIATE fails.
+        var unsafe = Configuration()
+        unsafe.allowsUnsafeTransactions = true
+        let intruder = try DatabaseQueue(path: fixture.path, configuration: unsafe)
+        try await intruder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        await #expect {
+            _ = try await fixture.engine.submit(order)
+        } throws: { error in
+            (error as? EngineError)?.code == .storageFailure
+        }
+        try await intruder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        let resent = try await fixture.engine.submit(order)
+        #expect(resent.status == .settled)
+        #expect(!resent.replayed)
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 10_000)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func aCommandThatCannotBeWrittenFailsAloneNotWithItsGroup() async throws {
+        let fixture = try EngineFixture()
+        // Sabotage from outside: SQLite refuses one particular payment row.
+        let outsider = try DatabaseQueue(path: fixture.path)
+        try await outsider.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON payments WHEN NEW.serial = 'POISON'
+                BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+                """)
+        }
+        let orders = [try fixture.order("1.00", serial: "OK-1"), try fixture.order("2.00", serial: "POISON"), try fixture.order("3.00", serial: "OK-2")]
+        await #expect(throws: EngineError.self) { _ = try await fixture.engine.submit(orders) }
+        for serial in ["OK-1", "OK-2"] {
+            #expect(try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(serial)).status == .settled)
+        }
+        await #expect(throws: EngineError.self) {
+            _ = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial("POISON"))
+        }
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 400)
+        try await fixture.expectInvariants()
+    }
+
+    @Test func schemaMigrationsAreVersionedAndReopeningIsHarmless() async throws {
+        let fixture = try EngineFixture()
+        _ = try await fixture.engine.submit(try fixture.order("1.00"))
+        try fixture.reopen()
+        try fixture.reopen()
+        let intruder = try DatabaseQueue(path: fixture.path)
+        let migrations = try await intruder.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrations == ["v1-ledger"])
+        let mode = try await intruder.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // Seeding twice did not post opening balances twice.
+        #expect(try await fixture.balance(F.bBasic, corporation: "CORPB001").balanceMinor == 300_000_000 + 100)
+        try await fixture.expectInvariants()
+    }
+}

@@ -42,6 +42,7 @@ let package = Package(
             name: "DirectLinkServer",
             dependencies: [
                 "DirectLinkMessage", "DirectLinkCrypto", "DirectLinkXML", "DirectLinkGateway", "DirectLinkAudit",
+                "DirectLinkEngine", "DirectLinkLedger",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

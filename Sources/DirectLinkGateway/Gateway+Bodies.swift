@@ -6,7 +6,10 @@ import DirectLinkXML
 extension Gateway {
     /// A command's result: the envelope code comes from a refusal (the order was not accepted); an outcome such as
     /// a rejection by an approver or a clearing failure leaves the envelope OK and shows in the business status.
-    static func payment(_ result: CommandResult) -> (ResponseStatus, ResponseBody) {
+    /// `originalSerial` is the payment's own serial when the command acted on an earlier payment (approve, reject,
+    /// cancel); a submission's serial is its own.
+    static func payment(_ result: CommandResult, originalSerial: String?? = nil) -> (ResponseStatus, ResponseBody) {
+        let serial: String? = originalSerial ?? result.serial
         var status = ResponseStatus.ok
         if let error = result.error, error.retCode != .ok {
             status = error.rejection.status
@@ -22,7 +25,7 @@ extension Gateway {
         }
         return (status, ResponseBody("PaymentResult") { element in
             element.addIfPresent("BankRef", result.bankReference)
-            element.add("OrigSerialNo", result.serial)
+            element.addIfPresent("OrigSerialNo", serial)
             element.add("Status", result.status.rawValue)
             element.add("Iso20022Status", result.iso20022)
             element.add("Final", result.isFinal ? "true" : "false")

@@ -15,8 +15,12 @@ extension Gateway {
             case "PAY.BATCH": return Self.payment(try await engine.submit(try batchOrder(request)))
             case "PAY.PREVALIDATE": return Self.preValidation(try await engine.preValidate(try paymentOrder(request)))
             case "PAY.STATUS": return try await status(request)
-            case "PAY.CANCEL": return Self.payment(try await engine.cancel(try cancelCommand(request)))
-            case "APR.APPROVE", "APR.REJECT": return Self.payment(try await engine.decide(try approvalCommand(request)))
+            case "PAY.CANCEL":
+                let result = try await engine.cancel(try cancelCommand(request))
+                return Self.payment(result, originalSerial: try await originalSerial(of: request, result))
+            case "APR.APPROVE", "APR.REJECT":
+                let result = try await engine.decide(try approvalCommand(request))
+                return Self.payment(result, originalSerial: try await originalSerial(of: request, result))
             case "APR.PENDING": return try await pending(request)
             case "SYS.TIME": return (.ok, ResponseBody("TimeResult") { $0.add("ServerTime", Timestamps.format(now)) })
             case "AUD.CHECKPOINT": return try await checkpoint()
@@ -103,6 +107,13 @@ extension Gateway {
                 entry.add("ExpiresAt", Timestamps.format(Date(timeIntervalSince1970: TimeInterval(item.expiresAtEpochSeconds))))
             }
         })
+    }
+
+    /// A decision or cancel names the payment it acted on by the payment's own serial, not the command's.
+    private func originalSerial(of request: ParsedRequest, _ result: CommandResult) async throws -> String? {
+        if case .serial(let serial) = try request.body.paymentReference() { return serial }
+        guard let reference = result.bankReference else { return nil }
+        return try? await engine.paymentStatus(corporation: request.head.corpId, reference: .bankReference(reference)).serial
     }
 
     // MARK: Audit

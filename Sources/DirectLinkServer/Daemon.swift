@@ -1,6 +1,7 @@
 import DirectLinkAudit
 import DirectLinkCrypto
 import DirectLinkEngine
+import protocol DirectLinkLedger.EngineClock
 import DirectLinkGateway
 import DirectLinkMessage
 import DirectLinkXML
@@ -52,7 +53,8 @@ public final class Daemon: Service, @unchecked Sendable {
         let dataDirectory = configuration.path(configuration.dataDirectory)
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let engineSettings = try engineConfiguration ?? EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
-        engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineSettings)
+        engine = try TransactionEngine.open(path: dataDirectory + "/directlink.sqlite", configuration: engineSettings,
+                                            clock: DaemonClock(now: clock))
         if configuration.audit.enabled {
             var auditLimits = AuditLimits()
             auditLimits.checkpointIntervalRecords = configuration.audit.checkpointEveryRecords
@@ -184,5 +186,14 @@ struct GatewayProcessor: FrameProcessor {
     func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8] {
         await gateway.handle(frame, context: RequestContext(
             connectionId: connection.id, tlsCorpId: connection.corpId, tlsPeerFingerprint: connection.peer.identity.fingerprintSHA256))
+    }
+}
+
+/// The engine sees the same clock as the gateway and the TLS checks (tests and replays fix it).
+struct DaemonClock: EngineClock {
+    let now: @Sendable () -> Date
+
+    func nowEpochSeconds() -> Int64 {
+        Int64(now().timeIntervalSince1970.rounded(.down))
     }
 }

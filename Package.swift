@@ -95,6 +95,7 @@ let package = Package(
                 "DirectLinkCrypto", "DirectLinkXML", "DirectLinkAudit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -14,6 +14,7 @@ CA_START=20190101000000Z
 CA_END="$(date -u -d '+30 years' +%Y%m%d%H%M%SZ)"
 CORPA_NAME="华东精密机械有限公司"
 CORPB_NAME="青山村股份经济合作社"
+FUND_NAME="阳光花园小区专项维修资金"
 BANK_NAME="DirectLink Demo Bank"
 
 # Wipe what a previous run produced (keep the script and README).
@@ -156,6 +157,7 @@ issue() {
 operator() { echo "/C=CN/O=$1/OU=$2/CN=$3"; }
 corpa() { operator "$CORPA_NAME" CORPA001 "$1"; }
 corpb() { operator "$CORPB_NAME" CORPB001 "$1"; }
+fund() { operator "$FUND_NAME" FUND0001 "$1"; }
 
 # --- CAs -------------------------------------------------------------------------------
 # The CAs are back-dated to 2019 with `openssl ca` (x509/req in 3.0 cannot set notBefore), so that the
@@ -197,6 +199,8 @@ issue corpb-member1   p256 "$(corpb MEMB01)"  operator_ext
 issue corpb-member2   p256 "$(corpb MEMB02)"  operator_ext
 issue corpb-member3   p256 "$(corpb MEMB03)"  operator_ext
 issue corpb-client    p256 "$(corpb CORPB001-ERP)" client_ext
+# The maintenance-fund platform's connection certificate (its operators' keys live with its replay scenario).
+issue fund-client     p256 "$(fund FUND0001-PLATFORM)" client_ext
 
 # --- Bad certificates (corporation A operator MAKER01 unless noted) ------------------------
 issue revoked      p256    "$(corpa MAKER01)" operator_ext
@@ -235,7 +239,7 @@ check() {  # check NAME EXPECTED(ok|fail) [PATTERN]
 }
 for good in intermediate-ca bank-server bank-signing bank-signing-ec bank-signing-sm2 bank-audit \
             corpa-maker-rsa corpa-maker-ec corpa-maker-sm2 corpa-approver1 corpa-approver2 corpa-approver3 \
-            corpa-admin corpa-client corpb-maker-ec corpb-member1 corpb-member2 corpb-member3 corpb-client \
+            corpa-admin corpa-client corpb-maker-ec corpb-member1 corpb-member2 corpb-member3 corpb-client fund-client \
             wrong-ku weak-rsa1024 p384; do
   check "$good" ok
 done

@@ -10,6 +10,8 @@ public struct ReplaySession: Sendable {
         case inProcess
         /// A running daemon; `engine` (tests that run the daemon in-process) lets balances be checked too.
         case server(host: String, port: Int, framing: DirectLinkClient.Framing, credentials: DirectLinkClient.Credentials?)
+        /// A fresh in-process daemon per scenario at the scenario's clock, over mutual TLS on 127.0.0.1.
+        case daemon(framing: DirectLinkClient.Framing)
     }
 
     public var environment: ReplayEnvironment
@@ -36,6 +38,9 @@ public struct ReplaySession: Sendable {
                 case .server(let host, let port, let framing, let credentials):
                     return ServerTarget(host: host, port: port, framing: framing, environment: environment,
                                         engine: engine, credentials: credentials)
+                case .daemon(let framing):
+                    return try await DaemonTarget.start(environment: environment, engineConfiguration: try environment.engineConfiguration(for: scenario),
+                                                        start: scenario.clock?.startDate, framing: framing)
                 }
             }
             progress(result)

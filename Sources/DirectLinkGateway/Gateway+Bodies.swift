@@ -14,6 +14,7 @@ extension Gateway {
         if let error = result.error, error.retCode != .ok {
             status = error.rejection.status
         }
+        status.serialSeenBefore = result.replayed || result.error?.code == .serialConflict
         if result.batchStatus != nil || !result.items.isEmpty {
             return (status, ResponseBody("BatchResult") { element in
                 element.addIfPresent("BankRef", result.bankReference)

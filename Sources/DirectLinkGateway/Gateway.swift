@@ -181,20 +181,26 @@ public final class Gateway: Sendable {
     private func idempotently(_ request: ParsedRequest, echo: ResponseBuilder.Echo, now: Date) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, [UInt8]?) {
         let head = request.message.head
         let (digest, body) = try request.contentDigest()
-        let stored: StoredResponse?
-        do {
-            stored = try await engine.storedResponse(corporation: head.corpId, serial: head.serialNo)
-        } catch {
-            throw GatewayRejection(.serviceUnavailable, "the response journal could not be read")
-        }
-        if let stored {
-            guard stored.contentDigest == digest else {
-                let field = ContentDiff.firstDifference(stored.requestBody, body, storedTxCode: stored.transactionCode, txCode: head.txCode)
-                throw GatewayRejection(.serialConflict, "SerialNo \(head.serialNo) was used before with different content", path: field)
-            }
-            return (.ok, .error, stored.response)
-        }
+        // The engine knows every serial forever: only when it reports one as seen before is the journal read.
         let (status, responseBody) = try await dispatch(request, now: now)
+        if status.serialSeenBefore {
+            let stored: StoredResponse?
+            do {
+                stored = try await engine.storedResponse(corporation: head.corpId, serial: head.serialNo)
+            } catch {
+                throw GatewayRejection(.serviceUnavailable, "the response journal could not be read")
+            }
+            if let stored {
+                guard stored.contentDigest == digest else {
+                    let field = ContentDiff.firstDifference(stored.requestBody, body, storedTxCode: stored.transactionCode, txCode: head.txCode)
+                    throw GatewayRejection(.serialConflict, "SerialNo \(head.serialNo) was used before with different content", path: field)
+                }
+                return (.ok, .error, stored.response)
+            }
+            // Committed but its response never reached the journal (a crash in between): answer from the engine's
+            // record of the original, and store nothing, since this is not the original request's response.
+            return (status, responseBody, nil)
+        }
         guard status.retCode != .serviceUnavailable, status.retCode != .internalError else {
             return (status, responseBody, nil)
         }

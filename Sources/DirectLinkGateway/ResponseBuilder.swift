@@ -11,6 +11,8 @@ public struct ResponseStatus: Sendable, Equatable {
     public var errorPath: String?
     public var ruleId: String?
     public var serverTime: Date?
+    /// The engine had seen this serial before (a resend, or a conflict): the response journal decides what to answer.
+    var serialSeenBefore = false
 
     public init(_ retCode: RetCode, detail: String? = nil, errorPath: String? = nil, ruleId: String? = nil, serverTime: Date? = nil) {
         self.retCode = retCode

@@ -122,14 +122,17 @@ public final class Gateway: Sendable {
         var echo = ResponseBuilder.Echo(correlationId: Self.correlationId())
         var binding = MessageVerifier.detectBinding(frame) ?? .xmlDSig
         var verified = false
-        let outcome: (ResponseStatus, ResponseBody, [UInt8]?)
+        let outcome: (ResponseStatus, ResponseBody, Ready?)
         do {
             let message = try verify(frame, at: receivedAt)
             verified = true
             binding = message.binding
             echo = ResponseBuilder.Echo(txCode: message.head.txCode, corpId: message.head.corpId, operatorId: message.head.operatorId,
                                         serialNo: message.head.serialNo, correlationId: echo.correlationId)
-            outcome = try await process(message, context: context, echo: echo, now: receivedAt)
+            let release: Release = { [echo] bytes, status in
+                await self.recordAudit(frame, bytes, context: context, echo: echo, status: status, verified: true, at: receivedAt)
+            }
+            outcome = try await process(message, context: context, echo: echo, now: receivedAt, release: release)
         } catch {
             if !verified {
                 let peeked = verifier().peekHead(frame)
@@ -140,16 +143,28 @@ public final class Gateway: Sendable {
         }
         var (status, body, ready) = outcome
         if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
-        let response: [UInt8]
-        if let ready {
-            response = ready
-        } else {
-            response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
+        let released: [UInt8]
+        switch ready {
+        case .released(let bytes):
+            released = bytes
+        case .stored(let bytes):
+            released = await recordAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
+        case nil:
+            let response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
+            released = await recordAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
         }
-        let released = await recordAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
         observe(echo: echo, status: status, started: started)
         return released
     }
+
+    /// A response already built: `stored` still needs its audit record, `released` has it.
+    enum Ready {
+        case stored([UInt8])
+        case released([UInt8])
+    }
+
+    /// Records the exchange in the audit log and returns what may be sent (the response, or SYS.UNAVAILABLE).
+    typealias Release = @Sendable ([UInt8], ResponseStatus) async -> [UInt8]
 
     private func verify(_ frame: [UInt8], at time: Date) throws(GatewayRejection) -> VerifiedMessage {
         do {
@@ -161,7 +176,8 @@ public final class Gateway: Sendable {
 
     /// The checks after the signature, then the engine. Returns the status, the body, and for a replayed serial
     /// the exact stored response.
-    private func process(_ message: VerifiedMessage, context: RequestContext, echo: ResponseBuilder.Echo, now: Date) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, [UInt8]?) {
+    private func process(_ message: VerifiedMessage, context: RequestContext, echo: ResponseBuilder.Echo, now: Date,
+                         release: Release) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, Ready?) {
         let head = message.head
         if head.txCode != "SYS.TIME" { try checkTimeWindow(head.timestamp, now: now) }
         if let tlsCorp = context.tlsCorpId, tlsCorp != head.corpId {
@@ -173,12 +189,13 @@ public final class Gateway: Sendable {
             let (status, body) = try await dispatch(request, now: now)
             return (status, body, nil)
         }
-        return try await idempotently(request, echo: echo, now: now)
+        return try await idempotently(request, echo: echo, now: now, release: release)
     }
 
     /// A non-query command: a stored response for the same serial and content is resent byte for byte; the same
     /// serial with different content is a conflict naming the first differing field.
-    private func idempotently(_ request: ParsedRequest, echo: ResponseBuilder.Echo, now: Date) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, [UInt8]?) {
+    private func idempotently(_ request: ParsedRequest, echo: ResponseBuilder.Echo, now: Date,
+                              release: Release) async throws(GatewayRejection) -> (ResponseStatus, ResponseBody, Ready?) {
         let head = request.message.head
         let (digest, body) = try request.contentDigest()
         // The engine knows every serial forever: only when it reports one as seen before is the journal read.
@@ -195,7 +212,7 @@ public final class Gateway: Sendable {
                     let field = ContentDiff.firstDifference(stored.requestBody, body, storedTxCode: stored.transactionCode, txCode: head.txCode)
                     throw GatewayRejection(.serialConflict, "SerialNo \(head.serialNo) was used before with different content", path: field)
                 }
-                return (.ok, .error, stored.response)
+                return (.ok, .error, .stored(stored.response))
             }
             // Committed but its response never reached the journal (a crash in between): answer from the engine's
             // record of the original, and store nothing, since this is not the original request's response.
@@ -205,16 +222,24 @@ public final class Gateway: Sendable {
             return (status, responseBody, nil)
         }
         let bytes = build(echo: echo, status: status, body: responseBody, binding: request.message.binding, now: now)
+        // The journal write and the audit record are both durable before the response goes out; they run together.
+        async let audited = release(bytes, status)
+        let kept: [UInt8]
         do {
-            let kept = try await engine.storeResponse(StoredResponse(
+            kept = try await engine.storeResponse(StoredResponse(
                 corporation: head.corpId, serial: head.serialNo, transactionCode: head.txCode,
-                contentDigest: digest, requestBody: body, response: bytes))
-            return (status, responseBody, kept.response)
+                contentDigest: digest, requestBody: body, response: bytes)).response
         } catch {
             // The engine's own idempotency still holds: a resend gets the same business result in a new response.
             logger.error("response journal write failed", metadata: ["correlation": "\(echo.correlationId)"])
-            return (status, responseBody, bytes)
+            kept = bytes
         }
+        let released = await audited
+        guard kept == bytes else {
+            // An identical request raced this one and its response was stored first: send (and record) that one.
+            return (status, responseBody, .released(await release(kept, status)))
+        }
+        return (status, responseBody, .released(released))
     }
 
     private func checkTimeWindow(_ timestamp: String, now: Date) throws(GatewayRejection) {

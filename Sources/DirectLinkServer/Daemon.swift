@@ -101,6 +101,9 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("trust store and CRLs reloaded")
     }
 
+    /// Connections open now (admitted, not yet closed).
+    public var openConnections: Int { server.openConnections }
+
     /// Where the audit log is written, when it is enabled.
     public var auditDirectory: URL? { audit?.log.directory }
 

@@ -21,6 +21,7 @@ public final class TransactionEngine: Sendable {
     public let configuration: EngineConfiguration
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    let checkpointer: WALCheckpointer
     let clock: any EngineClock
 
     /// Opens (creating and migrating if needed) the database at `path`, applies the seed's
@@ -34,21 +35,24 @@ public final class TransactionEngine: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB page cache per connection (the default is 2 MiB): the writer re-reads hot index pages.
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            // Checkpoint every 16 384 WAL pages (64 MiB) instead of 1 000: each commit dirties pages
-            // across accounts, and frequent checkpoints cost more than the commits (measured).
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            // No automatic checkpoints on the writer: the commit that crossed the threshold made its whole group
+            // wait for the copy (the daemon's p99). WALCheckpointer checkpoints from its own connection instead.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         config.publicStatementArguments = false
         let pool = try DatabasePool(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
         try pool.write { db in try db.execute(sql: TransactionEngine.responseJournalTable) }
         try pool.write { db in try EngineSeeder(configuration: configuration, now: clock.nowEpochSeconds()).apply(db) }
-        return TransactionEngine(configuration: configuration, pool: pool, clock: clock, clearing: clearing)
+        let checkpointer = try WALCheckpointer(path: path)
+        return TransactionEngine(configuration: configuration, pool: pool, checkpointer: checkpointer, clock: clock, clearing: clearing)
     }
 
-    private init(configuration: EngineConfiguration, pool: DatabasePool, clock: any EngineClock, clearing: any ClearingSystem) {
+    private init(configuration: EngineConfiguration, pool: DatabasePool, checkpointer: WALCheckpointer, clock: any EngineClock,
+                 clearing: any ClearingSystem) {
         self.configuration = configuration
         self.pool = pool
+        self.checkpointer = checkpointer
         self.clock = clock
         let state = LedgerWriter(configuration: configuration, clock: clock, clearing: clearing)
         writer = GroupCommitWriter(pool: pool, state: state, commandsMax: configuration.bounds.groupCommitCommandsMax)
@@ -58,10 +62,12 @@ public final class TransactionEngine: Sendable {
     /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.
     public func close() {
         writer.close()
+        checkpointer.close()
     }
 
     deinit {
         writer.close()
+        checkpointer.close()
     }
 
     /// Transactions committed and commands they carried since open: commands ÷ transactions is

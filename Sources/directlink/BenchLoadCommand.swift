@@ -25,7 +25,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Operator key type signing the requests: rsa, ec or sm2.") var keyType: String = "ec"
     @Option(help: "Bank signing key type of the in-process daemon: rsa or ec.") var bankKeyType: String = "ec"
     @Flag(help: "Use HTTP/1.1 instead of the classic framing.") var http = false
-    @Option(help: "Audit log of the in-process daemon: on, off, or both (two runs, off then on, reported side by side).") var audit: String = "both"
+    @Option(help: "Audit log of the in-process daemon: on, off, or both (runs alternating off and on, reported side by side).") var audit: String = "both"
+    @Option(help: "Rounds per setting; the median is reported (this VM's runs vary by ±10%).") var rounds: Int = 3
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
 
     func run() async throws {
@@ -33,28 +34,41 @@ struct BenchLoadCommand: AsyncParsableCommand {
         guard ["on", "off", "both"].contains(audit) else { throw ValidationError("--audit takes on, off or both") }
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         let modes: [Bool] = server != nil ? [true] : (audit == "both" ? [false, true] : [audit == "on"])
-        print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType)")
-        var rates: [Bool: Double] = [:]
-        for auditOn in modes {
-            let (host, port, stop) = try await target(logger: logger, auditOn: auditOn)
-            let requests = try signRequests()
-            let result = try await drive(requests, host: host, port: port)
-            await stop()
-            let rate = Double(messages) / result.seconds
-            rates[auditOn] = rate
-            let label = server != nil ? "daemon" : (auditOn ? "audit on " : "audit off")
-            print(String(format: "%@  throughput %.0f messages/s (%.2f s)  latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  verified sample %d",
-                         label, rate, result.seconds, result.p50, result.p99, result.p999, result.verified))
+        print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType), \(rounds) rounds")
+        var outcomes: [Bool: [Outcome]] = [:]
+        for round in 1...max(1, rounds) {
+            for auditOn in modes {
+                let (host, port, stop) = try await target(logger: logger, auditOn: auditOn)
+                let requests = try signRequests()
+                let result = try await drive(requests, host: host, port: port)
+                await stop()
+                outcomes[auditOn, default: []].append(result)
+                let label = server != nil ? "daemon   " : (auditOn ? "audit on " : "audit off")
+                print(String(format: "round %d %@  throughput %.0f messages/s (%.2f s)  latency p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  verified sample %d",
+                             round, label, Double(messages) / result.seconds, result.seconds, result.p50, result.p99, result.p999, result.verified))
+            }
         }
         let bound = try cryptoBound()
         print(String(format: "crypto bound %.0f messages/s (%d cores × 1/(1/verify %.0f + 1/sign %.0f))",
                      bound.rate, bound.cores, bound.verify, bound.sign))
-        for (auditOn, rate) in rates.sorted(by: { !$0.key && $1.key }) {
-            print(String(format: "  %@: %.0f%% of the crypto bound", auditOn ? "audit on " : "audit off", 100 * rate / bound.rate))
+        var medians: [Bool: Double] = [:]
+        for auditOn in modes {
+            let runs = outcomes[auditOn] ?? []
+            let rate = Self.median(runs.map { Double(messages) / $0.seconds })
+            medians[auditOn] = rate
+            let label = server != nil ? "daemon   " : (auditOn ? "audit on " : "audit off")
+            print(String(format: "median %@  %.0f messages/s = %.0f%% of the crypto bound  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms",
+                         label, rate, 100 * rate / bound.rate, Self.median(runs.map(\.p50)), Self.median(runs.map(\.p99)), Self.median(runs.map(\.p999))))
         }
-        if let on = rates[true], let off = rates[false] {
-            print(String(format: "audit log cost: %.1f%% of throughput", 100 * (off - on) / off))
+        if let on = medians[true], let off = medians[false] {
+            print(String(format: "audit log cost (medians): %.1f%% of throughput", 100 * (off - on) / off))
         }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// The daemon to load: the given one, or a fresh in-process daemon with limits raised so that every rule is

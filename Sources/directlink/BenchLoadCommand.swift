@@ -8,7 +8,6 @@ import Foundation
 import Histogram
 import Logging
 import NIOPosix
-import ServiceLifecycle
 
 /// End-to-end throughput of the daemon over real mutual TLS: durable intra-bank payments, signed before the timed
 /// phase, sent on N connections; a sample of responses is verified. Printed beside the crypto bound: OpenSSL's
@@ -79,10 +78,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
             guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server takes host:port") }
             return (String(parts[0]), port, {})
         }
-        var configuration = try DaemonConfiguration.load(path: ResourceLocator.path("conf/directlink.json"))
-        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-bench-\(UUID().uuidString)").path
-        configuration.listen.port = 0
-        configuration.admin.port = 0
+        var configuration = InProcessDaemon.ephemeral(try DaemonConfiguration.load(path: ResourceLocator.path("conf/directlink.json")),
+                                                      prefix: "directlink-bench")
         configuration.limits.server.connectionsPerCorpMax = max(configuration.limits.server.connectionsPerCorpMax, connections)
         configuration.audit.enabled = auditOn
         if bankKeyType == "ec" {
@@ -95,16 +92,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
             raised.max = Int64.max / 4
             return raised
         }
-        let daemon = try Daemon(configuration: configuration, logger: logger, engineConfiguration: engine)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon)], logger: logger))
-        let task = Task { try await group.run() }
-        guard let ports = await daemon.waitUntilStarted() else { throw CLIError("the daemon did not start") }
-        let directory = configuration.dataDirectory
-        return ("127.0.0.1", ports.listen, {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            try? FileManager.default.removeItem(atPath: directory)
-        })
+        let running = try await InProcessDaemon.start(configuration: configuration, logger: logger, engineConfiguration: engine)
+        return ("127.0.0.1", running.port, { try? await running.stop() })
     }
 
     private func signRequests() throws -> [[UInt8]] {

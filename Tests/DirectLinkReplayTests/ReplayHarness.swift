@@ -45,45 +45,26 @@ struct HarnessFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A `Daemon` run in-process by a `ServiceGroup` on 127.0.0.1 port 0 with a fresh data directory.
+/// A `Daemon` run in-process (`InProcessDaemon`) on 127.0.0.1 port 0 with a fresh data directory.
 final class TestDaemon: Sendable {
-    let daemon: Daemon
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
-    let port: Int
-    let dataDirectory: String
+    let running: InProcessDaemon
+    var daemon: Daemon { running.daemon }
+    var port: Int { running.port }
+    var dataDirectory: String { running.dataDirectory }
 
-    private init(daemon: Daemon, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String) {
-        self.daemon = daemon
-        self.group = group
-        self.task = task
-        self.port = port
-        self.dataDirectory = dataDirectory
+    private init(running: InProcessDaemon) {
+        self.running = running
     }
 
     static func start() async throws -> TestDaemon {
-        var configuration = try DaemonConfiguration.load(path: Repository.root.appendingPathComponent("conf/directlink.json").path)
-        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("replay-daemon-\(UUID().uuidString)").path
-        configuration.listen.host = "127.0.0.1"
-        configuration.listen.port = 0
-        configuration.admin.host = "127.0.0.1"
-        configuration.admin.port = 0
+        let configuration = InProcessDaemon.ephemeral(
+            try DaemonConfiguration.load(path: Repository.root.appendingPathComponent("conf/directlink.json").path), prefix: "replay-daemon")
         let logger = Logger(label: "replay-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let daemon = try Daemon(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon)], logger: logger))
-        let task = Task { try await group.run() }
-        let ports = await daemon.waitUntilStarted()
-        guard let ports else {
-            await group.triggerGracefulShutdown()
-            throw HarnessFailure(description: "the daemon did not start: \(await task.result)")
-        }
-        return TestDaemon(daemon: daemon, group: group, task: task, port: ports.listen, dataDirectory: configuration.dataDirectory)
+        return TestDaemon(running: try await InProcessDaemon.start(configuration: configuration, logger: logger))
     }
 
     func stop(removingData: Bool = true) async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
-        if removingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        try await running.stop(removingData: removingData)
     }
 }
 

@@ -33,59 +33,33 @@ func harnessLogger() -> Logger {
     return Logger(label: "directlink-e2e", factory: { _ in SwiftLogNoOpLogHandler() })
 }
 
-/// A `Daemon` run in-process by a `ServiceGroup`, on ephemeral ports, with a fresh data directory.
+/// A `Daemon` run in-process (`InProcessDaemon`), on ephemeral ports, with a fresh data directory.
 final class RunningDaemon: Sendable {
-    let daemon: Daemon
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
-    let port: Int
-    let dataDirectory: String
+    let running: InProcessDaemon
+    var daemon: Daemon { running.daemon }
+    var port: Int { running.port }
+    var dataDirectory: String { running.dataDirectory }
 
-    private init(daemon: Daemon, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String) {
-        self.daemon = daemon
-        self.group = group
-        self.task = task
-        self.port = port
-        self.dataDirectory = dataDirectory
+    private init(running: InProcessDaemon) {
+        self.running = running
     }
 
     /// `conf/directlink.json` with a temporary data directory and port 0 for both listeners; `adjust` may lower limits.
     static func configuration(_ adjust: (inout DaemonConfiguration) -> Void = { _ in }) throws -> DaemonConfiguration {
-        var configuration = try DaemonConfiguration.load(path: Repository.path("conf/directlink.json"))
-        configuration.dataDirectory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("directlink-e2e-\(UUID().uuidString)").path
-        configuration.listen.port = 0
-        configuration.admin.port = 0
+        var configuration = InProcessDaemon.ephemeral(try DaemonConfiguration.load(path: Repository.path("conf/directlink.json")),
+                                                      prefix: "directlink-e2e")
         adjust(&configuration)
         try configuration.check()
         return configuration
     }
 
     static func start(_ adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> RunningDaemon {
-        let configuration = try configuration(adjust)
-        let logger = harnessLogger()
-        let daemon = try Daemon(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon)], logger: logger))
-        let task = Task { try await group.run() }
-        // `waitUntilStarted` never returns if `run()` fails before binding, so race it against the group and a deadline.
-        let ports: (listen: Int, admin: Int)? = await firstOf([
-            { await daemon.waitUntilStarted() },
-            { _ = try? await task.value; return nil },
-            { try? await Task.sleep(for: .seconds(30)); return nil },
-        ])
-        guard let ports else {
-            await group.triggerGracefulShutdown()
-            let outcome = await task.result
-            throw HarnessFailure("the daemon did not start: \(outcome)")
-        }
-        return RunningDaemon(daemon: daemon, group: group, task: task, port: ports.listen, dataDirectory: configuration.path(configuration.dataDirectory))
+        RunningDaemon(running: try await InProcessDaemon.start(configuration: try configuration(adjust), logger: harnessLogger()))
     }
 
     /// Graceful shutdown (what SIGTERM does), then waits for `run()` to return.
     func stop(removingData: Bool = true) async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
-        if removingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        try await running.stop(removingData: removingData)
     }
 
     /// Runs `body` against a fresh daemon and always stops it.

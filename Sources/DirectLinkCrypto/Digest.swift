@@ -17,6 +17,28 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable {
     }
 }
 
+/// Explicitly fetched implementations, fetched once: OpenSSL 3 otherwise looks the provider implementation up
+/// again on every one-shot digest. Fetched methods are immutable and may be shared between threads.
+private struct FetchedDigests: @unchecked Sendable {
+    let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
+    let sha384 = EVP_MD_fetch(nil, "SHA384", nil)
+    let sha512 = EVP_MD_fetch(nil, "SHA512", nil)
+    let sm3 = EVP_MD_fetch(nil, "SM3", nil)
+}
+
+private let fetchedDigests = FetchedDigests()
+
+extension DigestAlgorithm {
+    var fetchedMD: OpaquePointer? {
+        switch self {
+        case .sha256: fetchedDigests.sha256 ?? evpMD
+        case .sha384: fetchedDigests.sha384 ?? evpMD
+        case .sha512: fetchedDigests.sha512 ?? evpMD
+        case .sm3: fetchedDigests.sm3 ?? evpMD
+        }
+    }
+}
+
 public enum Digest {
     /// One-shot digest of `bytes`.
     public static func compute(_ algorithm: DigestAlgorithm, _ bytes: [UInt8]) throws -> [UInt8] {
@@ -25,7 +47,7 @@ public enum Digest {
 
     /// One-shot digest of a raw buffer (avoids a copy when hashing a slice of a larger frame).
     public static func compute(_ algorithm: DigestAlgorithm, _ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
-        guard let md = algorithm.evpMD else { throw CryptoError.openSSL(.unsupportedAlgorithm, "\(algorithm) unavailable") }
+        guard let md = algorithm.fetchedMD else { throw CryptoError.openSSL(.unsupportedAlgorithm, "\(algorithm) unavailable") }
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = out.withUnsafeMutableBufferPointer { buffer in

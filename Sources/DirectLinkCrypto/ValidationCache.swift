@@ -38,7 +38,7 @@ final class ValidationCache: @unchecked Sendable {
     static func key(leafDER: [UInt8], intermediatesDER: [[UInt8]]) throws -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL(.internalError, "EVP_MD_CTX_new failed") }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestInit_ex failed") }
+        guard EVP_DigestInit_ex(context, DigestAlgorithm.sha256.fetchedMD, nil) == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestInit_ex failed") }
         for der in [leafDER] + intermediatesDER {
             let ok = der.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
             guard ok == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestUpdate failed") }

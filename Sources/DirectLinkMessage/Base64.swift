@@ -6,12 +6,67 @@ public enum Base64 {
         decode(Array(text.utf8))
     }
 
+    /// The standard alphabet (RFC 4648 §4) with `=` padding; XML white space (space, tab, CR, LF) anywhere is
+    /// ignored, every other byte must belong to the alphabet, padding only at the end, and the unused bits of the
+    /// last group must be zero (so one byte string has one encoding).
     public static func decode(_ bytes: [UInt8]) -> [UInt8]? {
-        // XML white space only (space, tab, CR, LF); every other byte must belong to the base64 alphabet.
-        let compact = bytes.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        guard let data = Data(base64Encoded: Data(compact)) else { return nil }
-        return [UInt8](data)
+        bytes.withUnsafeBufferPointer { input in
+            decodeTable.withUnsafeBufferPointer { table in decode(input, table: table) }
+        }
     }
+
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, table decodeTable: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var valid = true
+        let decoded = [UInt8](unsafeUninitializedCapacity: bytes.count / 4 * 3 + 3) { out, written in
+            var group: UInt32 = 0
+            var filled = 0
+            var padding = 0
+            var count = 0
+            defer { written = count }
+            for byte in bytes {
+                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { continue }
+                if byte == UInt8(ascii: "=") {
+                    padding += 1
+                    guard padding <= 2, filled + padding <= 4, filled >= 2 else { valid = false; return }
+                    continue
+                }
+                let value = decodeTable[Int(byte)]
+                guard value != 0xFF, padding == 0 else { valid = false; return }
+                group = group << 6 | UInt32(value)
+                filled += 1
+                if filled == 4 {
+                    out[count] = UInt8(truncatingIfNeeded: group >> 16)
+                    out[count + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                    out[count + 2] = UInt8(truncatingIfNeeded: group)
+                    count += 3
+                    group = 0
+                    filled = 0
+                }
+            }
+            switch (filled, padding) {
+            case (0, 0):
+                break
+            case (2, 2) where group & 0x0F == 0:
+                out[count] = UInt8(truncatingIfNeeded: group >> 4)
+                count += 1
+            case (3, 1) where group & 0x03 == 0:
+                out[count] = UInt8(truncatingIfNeeded: group >> 10)
+                out[count + 1] = UInt8(truncatingIfNeeded: group >> 2)
+                count += 2
+            default:
+                valid = false
+            }
+        }
+        return valid ? decoded : nil
+    }
+
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
 
     public static func encode(_ bytes: [UInt8], lineLength: Int? = nil) -> String {
         let data = Data(bytes)

@@ -52,9 +52,19 @@ enum Envelope {
             throw MessageRejection(.envelopeStructure, "root element must be {\(Namespace.directLink)}Message, found {\(root.namespaceURI ?? "")}\(root.name)", path: root.path)
         }
         let children = root.children
-        let heads = children.filter { $0.isNamed("Head", in: Namespace.directLink) }
-        let bodies = children.filter { $0.isNamed("Body", in: Namespace.directLink) }
-        let signatures = children.filter { $0.isNamed("Signature", in: Namespace.xmlDSig) }
+        var heads: [XMLElement] = [], bodies: [XMLElement] = [], signatures: [XMLElement] = []
+        var stranger: XMLElement?
+        for child in children {
+            if child.isNamed("Head", in: Namespace.directLink) {
+                heads.append(child)
+            } else if child.isNamed("Body", in: Namespace.directLink) {
+                bodies.append(child)
+            } else if child.isNamed("Signature", in: Namespace.xmlDSig) {
+                signatures.append(child)
+            } else if stranger == nil {
+                stranger = child
+            }
+        }
         let allSignatures = root.descendants(named: "Signature", in: Namespace.xmlDSig)
         guard heads.count == 1, let head = heads.first else {
             throw MessageRejection(.envelopeStructure, "Message must contain exactly one Head (found \(heads.count))", path: root.path)
@@ -62,7 +72,7 @@ enum Envelope {
         guard bodies.count == 1, let body = bodies.first else {
             throw MessageRejection(.envelopeStructure, "Message must contain exactly one Body (found \(bodies.count))", path: root.path)
         }
-        if let stranger = children.first(where: { !$0.isNamed("Head", in: Namespace.directLink) && !$0.isNamed("Body", in: Namespace.directLink) && !$0.isNamed("Signature", in: Namespace.xmlDSig) }) {
+        if let stranger {
             throw MessageRejection(.envelopeStructure, "unexpected element {\(stranger.namespaceURI ?? "")}\(stranger.name) in Message", path: stranger.path)
         }
         if root.hasNonWhitespaceText {
@@ -99,21 +109,28 @@ enum Envelope {
     /// Reads the Head fields (the schema has already required them when validation is on). A response to a request
     /// that could not be read may omit TxCode, CorpId, OperatorId and SerialNo; they are read as empty.
     static func head(_ head: XMLElement) throws(MessageRejection) -> MessageHead {
-        let retCode = head.child("RetCode", in: Namespace.directLink)?.text.trimmingXMLWhitespace
-        func field(_ name: String) throws(MessageRejection) -> String {
-            guard let element = head.child(name, in: Namespace.directLink) else {
-                if retCode != nil && name != "Timestamp" { return "" }
-                throw MessageRejection(.envelopeStructure, "Head has no \(name)", path: head.path)
-            }
+        // One pass over Head's children; the first element of each name counts, as `child(_:in:)` would pick it.
+        let names = ["TxCode", "CorpId", "OperatorId", "SerialNo", "Timestamp", "RetCode"]
+        var values: [String?] = Array(repeating: nil, count: names.count)
+        for child in head.children {
+            guard let slot = names.firstIndex(where: { child.isNamed($0, in: Namespace.directLink) }), values[slot] == nil else { continue }
             // The schema collapses white space around these tokens; read them the way it checked them.
-            return element.text.trimmingXMLWhitespace
+            values[slot] = child.text.trimmingXMLWhitespace
+        }
+        let retCode = values[5]
+        func field(_ slot: Int) throws(MessageRejection) -> String {
+            guard let value = values[slot] else {
+                if retCode != nil && slot != 4 { return "" }
+                throw MessageRejection(.envelopeStructure, "Head has no \(names[slot])", path: head.path)
+            }
+            return value
         }
         return MessageHead(
-            txCode: try field("TxCode"),
-            corpId: try field("CorpId"),
-            operatorId: try field("OperatorId"),
-            serialNo: try field("SerialNo"),
-            timestamp: try field("Timestamp"),
+            txCode: try field(0),
+            corpId: try field(1),
+            operatorId: try field(2),
+            serialNo: try field(3),
+            timestamp: try field(4),
             retCode: retCode
         )
     }

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Check order (each failure has its own `RetCode`): size → binding → hardened parse → envelope structure →
 /// schema (when configured) → signature profile → signer chain → key/algorithm match → digest → signature value
-/// → re-parse of the signed bytes → Head and Body. For CMS: size → base64 → CMS signature and signer chain →
+/// → Head and Body, read from the tree that was digested. For CMS: size → base64 → CMS signature and signer chain →
 /// the attached XML through the same parse, structure and schema checks.
 public final class MessageVerifier: Sendable {
     public let trust: TrustStore
@@ -54,7 +54,7 @@ public final class MessageVerifier: Sendable {
 
     private func verifyXMLDSig(_ bytes: [UInt8], at time: Date) throws(MessageRejection) -> VerifiedMessage {
         let document = try parse(bytes)
-        let (_, _, signatureNode) = try Envelope.check(document.root, placement: .enveloped)
+        let (headElement, body, signatureNode) = try Envelope.check(document.root, placement: .enveloped)
         guard let signatureNode else {
             throw MessageRejection(.signatureMissing, "Message has no ds:Signature")
         }
@@ -74,7 +74,7 @@ public final class MessageVerifier: Sendable {
             throw MessageRejection(.digestMismatch, "the \(signature.digestAlgorithm.rawValue) digest of the message does not match DigestValue: the message was changed after signing", path: signatureNode.path)
         }
         try cryptoStep { try chain.leaf.verify(signature: signature.signatureValue, over: signedInfo, algorithm: signature.algorithm) }
-        return try finish(binding: .xmlDSig, signedBytes: signedBytes, received: bytes, chain: chain)
+        return try finish(binding: .xmlDSig, signedBytes: signedBytes, received: bytes, chain: chain, document: document, head: headElement, body: body)
     }
 
     // MARK: CMS
@@ -93,16 +93,16 @@ public final class MessageVerifier: Sendable {
         }
         let verified = try cryptoStep { try CMS.verify(der: der, trust: trust, at: time) }
         let document = try parse(verified.content)
-        _ = try Envelope.check(document.root, placement: .none)
+        let (head, body, _) = try Envelope.check(document.root, placement: .none)
         try validateSchema(document)
-        return try finish(binding: .cms, signedBytes: verified.content, received: bytes, chain: verified.chain, parsed: document)
+        return try finish(binding: .cms, signedBytes: verified.content, received: bytes, chain: verified.chain, document: document, head: head, body: body)
     }
 
     // MARK: Shared steps
 
     private func parse(_ bytes: [UInt8]) throws(MessageRejection) -> XMLDocument {
         do {
-            return try XMLDocument.parse(bytes, limits: limits)
+            return try XMLDocument.parse(bytes, limits: limits, readOnly: true)
         } catch {
             throw MessageRejection(error)
         }
@@ -139,15 +139,18 @@ public final class MessageVerifier: Sendable {
         return try cryptoStep { try trust.validate(leafDER: chosen, intermediatesDER: intermediates, at: time) }
     }
 
-    /// Re-parses the signed bytes so that the document handed on is exactly what was signed.
-    private func finish(binding: SignatureBinding, signedBytes: [UInt8], received: [UInt8], chain: ValidatedChain, parsed: XMLDocument? = nil) throws(MessageRejection) -> VerifiedMessage {
-        let document: XMLDocument
-        if let parsed { document = parsed } else { document = try parse(signedBytes) }
-        let (headElement, body, _) = try Envelope.check(document.root, placement: .none)
+    /// Reads Head and checks Body against TxCode in the document whose signed node-set was just verified.
+    ///
+    /// For XML-DSig the document is the very tree that was canonicalized and digested (canonicalization is a function
+    /// of the tree, so there is no second document that could differ), and the engine reads only Head and Body, which
+    /// the envelope check has placed outside ds:Signature; `XMLElement.text` reads character data only, so a comment
+    /// inside a value (`1000<!---->.00`) contributes nothing, exactly as in the canonical form. For CMS it is the parse
+    /// of the attached content, the exact signed bytes.
+    private func finish(binding: SignatureBinding, signedBytes: [UInt8], received: [UInt8], chain: ValidatedChain,
+                        document: XMLDocument, head headElement: XMLElement, body: XMLElement) throws(MessageRejection) -> VerifiedMessage {
         let head = try Envelope.head(headElement)
         try Envelope.checkBody(body, head: head)
-        let digest = try cryptoStep { try Digest.compute(.sha256, received) }
-        return VerifiedMessage(binding: binding, signedBytes: signedBytes, document: document, head: head, signer: chain, messageDigest: digest.hexString)
+        return VerifiedMessage(binding: binding, signedBytes: signedBytes, receivedBytes: received, document: document, head: head, signer: chain)
     }
 
     private func cryptoStep<T>(_ body: () throws -> T) throws(MessageRejection) -> T {

@@ -45,10 +45,10 @@ struct SignatureElement {
 
     private static func expectChildren(_ element: XMLElement, _ names: [String]) throws(MessageRejection) -> [XMLElement] {
         let children = element.children
-        if let stranger = children.first(where: { !names.contains($0.name) || $0.namespaceURI != Namespace.xmlDSig }) {
+        if let stranger = children.first(where: { child in !names.contains { child.isNamed($0, in: Namespace.xmlDSig) } }) {
             throw MessageRejection(.signatureStructure, "\(stranger.name) is not accepted inside \(element.name) (no Object, Manifest or extensions)", path: stranger.path)
         }
-        guard children.map(\.name) == names else {
+        guard children.count == names.count, zip(children, names).allSatisfy({ $0.isNamed($1, in: Namespace.xmlDSig) }) else {
             throw MessageRejection(.signatureStructure, "\(element.name) must contain \(names.joined(separator: ", ")) in this order", path: element.path)
         }
         if element.hasNonWhitespaceText {
@@ -57,9 +57,9 @@ struct SignatureElement {
         return children
     }
 
-    private static func expectAttributes(_ element: XMLElement, allowed: Set<String>) throws(MessageRejection) {
-        if let stranger = element.attributeNames.first(where: { !allowed.contains($0) }) {
-            let code: RetCode = stranger == "Id" ? .referenceRejected : .signatureStructure
+    private static func expectAttributes(_ element: XMLElement, allowed: [String]) throws(MessageRejection) {
+        if let stranger = element.firstAttribute(notIn: allowed) {
+            let code: RetCode = stranger == "Id" || stranger.hasSuffix(":Id") ? .referenceRejected : .signatureStructure
             throw MessageRejection(code, "attribute \(stranger) is not accepted on \(element.name) (no ID-based references)", path: element.path)
         }
     }
@@ -78,7 +78,7 @@ struct SignatureElement {
             let why = SignatureProfile.refusedMethods[algorithm] ?? "only exclusive canonicalization without comments is accepted"
             throw MessageRejection(.canonicalizationRejected, "\(algorithm): \(why)", path: element.path)
         }
-        guard element.children.isEmpty else {
+        guard !element.hasChildElements else {
             throw MessageRejection(.canonicalizationRejected, "InclusiveNamespaces and other parameters are not accepted", path: element.path)
         }
     }
@@ -89,7 +89,7 @@ struct SignatureElement {
             let why = SignatureProfile.refusedMethods[uri] ?? "not in the DirectLink profile"
             throw MessageRejection(.signatureAlgorithmRejected, "\(uri): \(why)", path: element.path)
         }
-        guard element.children.isEmpty else {
+        guard !element.hasChildElements else {
             throw MessageRejection(.signatureAlgorithmRejected, "SignatureMethod parameters (HMACOutputLength…) are not accepted", path: element.path)
         }
         return algorithm
@@ -111,7 +111,7 @@ struct SignatureElement {
             let why = SignatureProfile.refusedMethods[digestURI] ?? "not in the DirectLink profile"
             throw MessageRejection(.digestAlgorithmRejected, "\(digestURI): \(why)", path: parts[1].path)
         }
-        guard parts[1].children.isEmpty else {
+        guard !parts[1].hasChildElements else {
             throw MessageRejection(.signatureStructure, "DigestMethod takes no parameters", path: parts[1].path)
         }
         return (digest, try base64(parts[2], code: .signatureStructure))
@@ -130,7 +130,7 @@ struct SignatureElement {
             if let why = SignatureProfile.refusedMethods[uri] {
                 throw MessageRejection(.transformRejected, "\(uri): \(why)", path: transform.path)
             }
-            guard transform.children.isEmpty else {
+            guard !transform.hasChildElements else {
                 throw MessageRejection(.transformRejected, "transform parameters (XPath, InclusiveNamespaces…) are not accepted", path: transform.path)
             }
             uris.append(uri)
@@ -162,7 +162,7 @@ struct SignatureElement {
     }
 
     private static func base64(_ element: XMLElement, code: RetCode) throws(MessageRejection) -> [UInt8] {
-        guard element.children.isEmpty, let bytes = Base64.decode(element.text), !bytes.isEmpty else {
+        guard !element.hasChildElements, let bytes = Base64.decode(element.textBytes), !bytes.isEmpty else {
             throw MessageRejection(code, "\(element.name) is not valid base64", path: element.path)
         }
         return bytes

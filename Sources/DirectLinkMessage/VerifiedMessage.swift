@@ -11,26 +11,34 @@ public enum SignatureBinding: String, Sendable, Codable {
 
 /// A message whose signature, signer chain and envelope have all been checked.
 ///
-/// Only `MessageVerifier` creates one. `document` is parsed from `signedBytes`, the exact bytes the signature
-/// covers (for XML-DSig: the exclusive canonical form that was digested; for CMS: the attached content),
-/// so whatever the engine reads from it is what the signer signed — comments and anything outside the
-/// signed node-set are gone.
+/// Only `MessageVerifier` creates one. `signedBytes` are the exact bytes the signature covers (for XML-DSig: the
+/// exclusive canonical form that was digested; for CMS: the attached content). For XML-DSig, `document` is the tree
+/// those canonical bytes were serialised from — it still holds `ds:Signature` (outside Head and Body) and any
+/// comments, which `XMLElement.text` skips; for CMS it is the parse of `signedBytes`. Either way, whatever the
+/// engine reads from Head and Body is what the signer signed.
 public struct VerifiedMessage: Sendable {
     public let binding: SignatureBinding
     public let signedBytes: [UInt8]
     public let document: XMLDocument
     public let head: MessageHead
     public let signer: ValidatedChain
-    /// Lowercase hex SHA-256 of the message exactly as received: the "order digest" approvers sign off on.
-    public let messageDigest: String
+    /// The message exactly as received.
+    public let receivedBytes: [UInt8]
 
-    init(binding: SignatureBinding, signedBytes: [UInt8], document: XMLDocument, head: MessageHead, signer: ValidatedChain, messageDigest: String) {
+    /// Lowercase hex SHA-256 of the message exactly as received: the "order digest" approvers sign off on.
+    /// Computed when asked for (payments and approvals), not for every query.
+    public var messageDigest: String {
+        // SHA-256 of bytes in memory cannot fail short of OpenSSL being unusable, which verification already ruled out.
+        (try? Digest.compute(.sha256, receivedBytes))?.hexString ?? ""
+    }
+
+    init(binding: SignatureBinding, signedBytes: [UInt8], receivedBytes: [UInt8], document: XMLDocument, head: MessageHead, signer: ValidatedChain) {
         self.binding = binding
         self.signedBytes = signedBytes
+        self.receivedBytes = receivedBytes
         self.document = document
         self.head = head
         self.signer = signer
-        self.messageDigest = messageDigest
     }
 
     /// The single transaction element inside `Body`.

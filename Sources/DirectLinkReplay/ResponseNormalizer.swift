@@ -4,8 +4,8 @@ import DirectLinkXML
 /// equal and a real difference shows as a readable line diff.
 ///
 /// The rule (documented in `Fixtures/README.md`):
-/// 1. The bank's signature is checked first, then left out (the text is printed from the signed bytes, which
-///    exclude `ds:Signature`).
+/// 1. The bank's signature is checked first, then left out (`ds:Signature` is not printed: it is what the
+///    enveloped-signature transform removes before digesting).
 /// 2. The text of the volatile elements (`volatileElements`) becomes `{{Name}}`; the element itself stays, so
 ///    its presence and position are still compared.
 /// 3. Values the replay generated for this run (fresh serials) become their placeholder (`{{step2.SerialNo}}`)
@@ -24,6 +24,8 @@ public struct ResponseNormalizer: Sendable {
     public init(replacements: [(value: String, placeholder: String)] = []) {
         self.replacements = replacements.filter { !$0.value.isEmpty }.sorted { $0.value.count > $1.value.count }
     }
+
+    static let xmlDSig = "http://www.w3.org/2000/09/xmldsig#"
 
     public func text(of root: XMLElement) -> String {
         var lines: [String] = []
@@ -54,7 +56,7 @@ public struct ResponseNormalizer: Sendable {
             return
         }
         lines.append("\(indent)<\(open)>")
-        for child in children {
+        for child in children where !(depth == 0 && child.isNamed("Signature", in: Self.xmlDSig)) {
             append(child, depth: depth + 1, parentNamespace: namespace, to: &lines)
         }
         lines.append("\(indent)</\(tag)>")

@@ -128,7 +128,8 @@ public struct ScenarioRunner: Sendable {
             state.values[number] = values
             throw ReplayError("the response came in the \(verified.binding.rawValue) binding; the request was \(binding.rawValue)")
         }
-        for element in verified.document.root.descendants where element.children.isEmpty && values[element.name] == nil {
+        let signed = verified.document.root.children.filter { !$0.isNamed("Signature", in: Namespace.xmlDSig) }
+        for element in signed.flatMap(\.descendants) where element.children.isEmpty && values[element.name] == nil {
             values[element.name] = element.text
         }
         state.values[number] = values

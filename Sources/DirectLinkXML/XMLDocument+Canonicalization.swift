@@ -1,45 +1,41 @@
 internal import CLibXML2
 
-/// What the visibility callback needs: the subtree to include or exclude.
-private final class C14NSelection {
-    let node: xmlNodePtr
-    let includeOnlySubtree: Bool
-
-    init(node: xmlNodePtr, includeOnlySubtree: Bool) {
-        self.node = node
-        self.includeOnlySubtree = includeOnlySubtree
-    }
-}
-
-/// libxml2 hands namespace nodes (`xmlNs`) to the callback through an `xmlNode` pointer; both structs keep
-/// their `type` field at the same offset, which libxml2 itself relies on. Read only that field.
-private let nodeTypeOffset = MemoryLayout<xmlNode>.offset(of: \xmlNode.type) ?? MemoryLayout<UnsafeRawPointer>.size
-
-private func isVisible(_ user: UnsafeMutableRawPointer?, _ node: xmlNodePtr?, _ parent: xmlNodePtr?) -> Int32 {
-    guard let user, let node else { return 0 }
-    let selection = Unmanaged<C14NSelection>.fromOpaque(user).takeUnretainedValue()
-    let type = UnsafeRawPointer(node).load(fromByteOffset: nodeTypeOffset, as: xmlElementType.self)
-    var current: xmlNodePtr? = type == XML_NAMESPACE_DECL ? parent : node
-    var inside = false
-    while let candidate = current {
-        if candidate == selection.node { inside = true; break }
-        // Attributes have the element as parent; documents end the walk.
-        current = candidate.pointee.parent
-    }
-    return (inside == selection.includeOnlySubtree) ? 1 : 0
-}
-
 extension XMLDocument {
     /// Exclusive XML Canonicalization 1.0 without comments (http://www.w3.org/2001/10/xml-exc-c14n#)
     /// of the whole document, leaving out `excluded` and everything below it: the enveloped-signature
     /// transform followed by exc-c14n, for a Reference with `URI=""`.
     public func exclusiveCanonicalization(excluding excluded: XMLElement) throws -> [UInt8] {
-        try canonicalize(C14NSelection(node: excluded.node, includeOnlySubtree: false))
+        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node) { return bytes }
+        return try libxml2ExclusiveCanonicalization(excluding: excluded)
+    }
+
+    /// libxml2's exclusive canonicalization of the document without `excluded`, whatever its shape.
+    func libxml2ExclusiveCanonicalization(excluding excluded: XMLElement) throws -> [UInt8] {
+        try canonicalize(excluded.node, visible: CDirectLink_c14nOutsideSubtree)
     }
 
     /// Exclusive XML Canonicalization 1.0 without comments of `element`'s subtree (for `SignedInfo`).
+    ///
+    /// A subtree in the shape signatures and transaction bodies have — every element in one namespace under one
+    /// prefix, attributes without namespace, only text and comments besides — is serialised directly
+    /// (`SimpleCanonicalizer`); anything else goes through libxml2. Tests check both give the same bytes.
     public func exclusiveCanonicalization(of element: XMLElement) throws -> [UInt8] {
-        try canonicalize(C14NSelection(node: element.node, includeOnlySubtree: true))
+        if let bytes = SimpleCanonicalizer.canonicalize(element.node) { return bytes }
+        return try libxml2ExclusiveCanonicalization(of: element)
+    }
+
+    /// The direct serialisation alone: nil when the shape needs libxml2 (for the equivalence tests).
+    func simpleExclusiveCanonicalization(of element: XMLElement) -> [UInt8]? {
+        SimpleCanonicalizer.canonicalize(element.node)
+    }
+
+    func simpleExclusiveCanonicalization(excluding excluded: XMLElement) -> [UInt8]? {
+        SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node)
+    }
+
+    /// libxml2's exclusive canonicalization of `element`'s subtree, whatever its shape.
+    func libxml2ExclusiveCanonicalization(of element: XMLElement) throws -> [UInt8] {
+        try canonicalize(element.node, visible: CDirectLink_c14nInsideSubtree)
     }
 
     /// Exclusive canonicalization of the whole document, without comments.
@@ -51,13 +47,12 @@ extension XMLDocument {
         return try collect(output, status: status)
     }
 
-    private func canonicalize(_ selection: C14NSelection) throws -> [UInt8] {
+    private func canonicalize(_ node: xmlNodePtr, visible: xmlC14NIsVisibleCallback) throws -> [UInt8] {
         guard let output = xmlAllocOutputBuffer(nil) else {
             throw XMLError(.internalError, "libxml2 could not allocate an output buffer")
         }
-        let status = withExtendedLifetime(selection) {
-            xmlC14NExecute(doc, isVisible, Unmanaged.passUnretained(selection).toOpaque(),
-                           Int32(XML_C14N_EXCLUSIVE_1_0.rawValue), nil, 0, output)
+        let status = withExtendedLifetime(self) {
+            xmlC14NExecute(doc, visible, UnsafeMutableRawPointer(node), Int32(XML_C14N_EXCLUSIVE_1_0.rawValue), nil, 0, output)
         }
         return try collect(output, status: status)
     }

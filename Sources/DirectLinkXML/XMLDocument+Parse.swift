@@ -1,29 +1,5 @@
 internal import CLibXML2
 
-/// Per-parse state shared with the SAX callbacks through `ctxt->_private`.
-private final class ParseState {
-    let limits: XMLLimits
-    var depth = 0
-    var elements = 0
-    var violation: XMLError?
-
-    init(limits: XMLLimits) {
-        self.limits = limits
-    }
-
-    func stop(_ ctxt: xmlParserCtxtPtr, _ error: XMLError) {
-        if violation == nil { violation = error }
-        xmlStopParser(ctxt)
-    }
-}
-
-private func state(of ctx: UnsafeMutableRawPointer?) -> (xmlParserCtxtPtr, ParseState)? {
-    guard let ctx else { return nil }
-    let ctxt = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
-    guard let raw = ctxt.pointee._private else { return nil }
-    return (ctxt, Unmanaged<ParseState>.fromOpaque(raw).takeUnretainedValue())
-}
-
 /// The encodings an inbound message may declare. Everything else is refused before parsing.
 let acceptedEncodings: Set<String> = ["UTF-8", "UTF8", "GBK", "GB18030", "GB2312", "US-ASCII", "ASCII"]
 
@@ -32,7 +8,10 @@ extension XMLDocument {
     ///
     /// Order of checks: size, leading bytes, declared encoding, then (while parsing) DOCTYPE, depth,
     /// attributes, element count, well-formedness, and finally text length and processing instructions.
-    public static func parse(_ bytes: [UInt8], limits: XMLLimits = .default) throws(XMLError) -> XMLDocument {
+    ///
+    /// `readOnly` documents are stored compactly (libxml2's XML_PARSE_COMPACT keeps short text inside its node) and
+    /// may not be modified afterwards: the verifier parses that way, since nothing changes a received message.
+    public static func parse(_ bytes: [UInt8], limits: XMLLimits = .default, readOnly: Bool = false) throws(XMLError) -> XMLDocument {
         LibXML2.ensureInitialized()
         guard bytes.count <= limits.documentBytesMax else {
             throw XMLError(.documentTooLarge, "document is \(bytes.count) bytes; the limit is \(limits.documentBytesMax)")
@@ -41,13 +20,17 @@ extension XMLDocument {
         if let declared = declaredEncoding(in: bytes), !acceptedEncodings.contains(declared.uppercased()) {
             throw XMLError(.unsupportedEncoding, "encoding \"\(declared)\" is not accepted; use UTF-8, GBK or GB18030")
         }
-        let doc = try runParser(bytes, limits: limits)
-        let document = XMLDocument(owning: doc)
+        let doc = try runParser(bytes, limits: limits, compact: readOnly)
+        let document = XMLDocument(owning: doc, readOnly: readOnly)
         try document.checkTree(limits: limits)
         return document
     }
 
-    private static func runParser(_ bytes: [UInt8], limits: XMLLimits) throws(XMLError) -> xmlDocPtr {
+    private static func runParser(_ bytes: [UInt8], limits: XMLLimits, compact: Bool) throws(XMLError) -> xmlDocPtr {
+        var guardState = CDirectLinkParseGuard()
+        guardState.depthMax = Int32(clamping: limits.depthMax)
+        guardState.attributesMax = Int32(clamping: limits.attributesPerElementMax)
+        guardState.elementsMax = Int32(clamping: limits.elementsMax)
         let parsed: Result<xmlDocPtr, XMLError> = bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress,
                   let ctxt = base.withMemoryRebound(to: CChar.self, capacity: buffer.count, { xmlCreateMemoryParserCtxt($0, Int32(buffer.count)) })
@@ -55,27 +38,51 @@ extension XMLDocument {
                 return .failure(XMLError(.internalError, "libxml2 could not create a parser context"))
             }
             defer { xmlFreeParserCtxt(ctxt) }
-            let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+            let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+                                 | (compact ? XML_PARSE_COMPACT.rawValue : 0))
             xmlCtxtUseOptions(ctxt, options)
-            let state = ParseState(limits: limits)
-            let unmanaged = Unmanaged.passRetained(state)
-            defer { unmanaged.release() }
-            ctxt.pointee._private = unmanaged.toOpaque()
-            installHardeningHandlers(ctxt)
-            _ = xmlParseDocument(ctxt)
-            let doc = ctxt.pointee.myDoc
-            ctxt.pointee.myDoc = nil
-            if let violation = state.violation {
-                if let doc { xmlFreeDoc(doc) }
-                return .failure(violation)
+            return withUnsafeMutablePointer(to: &guardState) { guardPointer -> Result<xmlDocPtr, XMLError> in
+                CDirectLink_installGuard(ctxt, guardPointer)
+                _ = xmlParseDocument(ctxt)
+                ctxt.pointee._private = nil
+                let doc = ctxt.pointee.myDoc
+                ctxt.pointee.myDoc = nil
+                if let violation = Self.violation(guardPointer.pointee, limits: limits) {
+                    if let doc { xmlFreeDoc(doc) }
+                    return .failure(violation)
+                }
+                guard ctxt.pointee.wellFormed != 0, let doc else {
+                    if let doc { xmlFreeDoc(doc) }
+                    return .failure(lastParserError(ctxt))
+                }
+                return .success(doc)
             }
-            guard ctxt.pointee.wellFormed != 0, let doc else {
-                if let doc { xmlFreeDoc(doc) }
-                return .failure(lastParserError(ctxt))
-            }
-            return .success(doc)
         }
         return try parsed.get()
+    }
+
+    /// The error for the violation the C callbacks recorded, if any.
+    private static func violation(_ state: CDirectLinkParseGuard, limits: XMLLimits) -> XMLError? {
+        let line = Int(state.line)
+        let name = withUnsafeBytes(of: state.name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        switch Int(state.violation) {
+        case CDirectLink_violationNone:
+            return nil
+        case CDirectLink_violationDoctype:
+            return XMLError(.doctype, "DOCTYPE \(name.isEmpty ? "?" : name) is not accepted: no DTDs or entity declarations", line: line)
+        case CDirectLink_violationExternalSubset:
+            return XMLError(.doctype, "external DTD subsets are not accepted")
+        case CDirectLink_violationEntity:
+            return XMLError(.doctype, "entity declarations are not accepted")
+        case CDirectLink_violationDepth:
+            return XMLError(.depthExceeded, "nesting deeper than \(limits.depthMax) elements", line: line)
+        case CDirectLink_violationAttributes:
+            return XMLError(.tooManyAttributes, "<\(name)> has \(state.count) attributes and namespace declarations; the limit is \(limits.attributesPerElementMax)", line: line)
+        default:
+            return XMLError(.tooManyElements, "more than \(limits.elementsMax) elements", line: line)
+        }
     }
 
     private static func lastParserError(_ ctxt: xmlParserCtxtPtr) -> XMLError {
@@ -90,49 +97,6 @@ extension XMLDocument {
         return XMLError(.malformed, message, line: line)
     }
 
-    private static func installHardeningHandlers(_ ctxt: xmlParserCtxtPtr) {
-        guard let sax = ctxt.pointee.sax else { return }
-        sax.pointee.internalSubset = { ctx, name, _, _ in
-            guard let (ctxt, state) = state(of: ctx) else { return }
-            let root = String(xmlChars: name) ?? "?"
-            state.stop(ctxt, XMLError(.doctype, "DOCTYPE \(root) is not accepted: no DTDs or entity declarations", line: Int(xmlSAX2GetLineNumber(ctx))))
-        }
-        sax.pointee.externalSubset = { ctx, _, _, _ in
-            guard let (ctxt, state) = state(of: ctx) else { return }
-            state.stop(ctxt, XMLError(.doctype, "external DTD subsets are not accepted"))
-        }
-        sax.pointee.entityDecl = { ctx, _, _, _, _, _ in
-            guard let (ctxt, state) = state(of: ctx) else { return }
-            state.stop(ctxt, XMLError(.doctype, "entity declarations are not accepted"))
-        }
-        sax.pointee.startElementNs = { ctx, localname, prefix, uri, nsCount, namespaces, attrCount, defaulted, attributes in
-            guard let (ctxt, state) = state(of: ctx) else { return }
-            let limits = state.limits
-            let line = Int(xmlSAX2GetLineNumber(ctx))
-            if state.depth >= limits.depthMax {
-                state.stop(ctxt, XMLError(.depthExceeded, "nesting deeper than \(limits.depthMax) elements", line: line))
-                return
-            }
-            if Int(nsCount) + Int(attrCount) > limits.attributesPerElementMax {
-                let name = String(xmlChars: localname) ?? "?"
-                state.stop(ctxt, XMLError(.tooManyAttributes, "<\(name)> has \(Int(nsCount) + Int(attrCount)) attributes and namespace declarations; the limit is \(limits.attributesPerElementMax)", line: line))
-                return
-            }
-            if state.elements >= limits.elementsMax {
-                state.stop(ctxt, XMLError(.tooManyElements, "more than \(limits.elementsMax) elements", line: line))
-                return
-            }
-            state.depth += 1
-            state.elements += 1
-            xmlSAX2StartElementNs(ctx, localname, prefix, uri, nsCount, namespaces, attrCount, defaulted, attributes)
-        }
-        sax.pointee.endElementNs = { ctx, localname, prefix, uri in
-            guard let (_, state) = state(of: ctx) else { return }
-            state.depth -= 1
-            xmlSAX2EndElementNs(ctx, localname, prefix, uri)
-        }
-    }
-
     /// The first bytes must be `<`, white space, or a UTF-8 byte-order mark: that refuses UTF-16/32 and binary early.
     private static func checkLeadingBytes(_ bytes: [UInt8]) throws(XMLError) {
         var index = 0
@@ -143,20 +107,35 @@ extension XMLDocument {
         }
     }
 
-    /// Reads `encoding="…"` from an XML declaration, if the input starts with one.
+    /// Reads `encoding="…"` from an XML declaration, if the input starts with one. Scans bytes: this runs on every
+    /// inbound message.
     static func declaredEncoding(in bytes: [UInt8]) -> String? {
-        var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-        let prefix = Array("<?xml".utf8)
-        guard bytes.count >= start + prefix.count, Array(bytes[start..<start + prefix.count]) == prefix else { return nil }
-        let window = bytes[start..<min(bytes.count, start + 200)]
-        guard let end = window.firstIndex(of: UInt8(ascii: ">")) else { return nil }
-        let declaration = String(decoding: bytes[start..<end], as: UTF8.self)
-        guard let found = declaration.firstRange(of: "encoding") else { return nil }
-        let rest = declaration[found.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\t" }
-        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
-        let value = rest.dropFirst().prefix { $0 != quote }
-        return String(value)
+        bytes.withUnsafeBufferPointer { buffer -> String? in
+            var start = 0
+            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+            let declarationStart: [UInt8] = Array("<?xml".utf8)
+            guard buffer.count >= start + declarationStart.count,
+                  buffer[start..<start + declarationStart.count].elementsEqual(declarationStart) else { return nil }
+            let window = buffer[start..<min(buffer.count, start + 200)]
+            guard let end = window.firstIndex(of: UInt8(ascii: ">")) else { return nil }
+            let declaration = buffer[start..<end]
+            let keyword: [UInt8] = Array("encoding".utf8)
+            var index = declaration.startIndex
+            while index + keyword.count <= declaration.endIndex {
+                if declaration[index..<index + keyword.count].elementsEqual(keyword) { break }
+                index += 1
+            }
+            guard index + keyword.count <= declaration.endIndex else { return nil }
+            index += keyword.count
+            while index < declaration.endIndex, [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "=")].contains(declaration[index]) { index += 1 }
+            guard index < declaration.endIndex, declaration[index] == UInt8(ascii: "\"") || declaration[index] == UInt8(ascii: "'") else {
+                return nil
+            }
+            let quote = declaration[index]
+            let valueStart = index + 1
+            guard let valueEnd = declaration[valueStart...].firstIndex(of: quote) else { return nil }
+            return String(decoding: declaration[valueStart..<valueEnd], as: UTF8.self)
+        }
     }
 
     /// Walks the tree once for the checks the SAX layer cannot make: text length and processing instructions.

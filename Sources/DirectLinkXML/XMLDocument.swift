@@ -8,9 +8,12 @@ internal import CLibXML2
 /// must run before the document is shared, which is why the type is `@unchecked Sendable`.
 public final class XMLDocument: @unchecked Sendable {
     let doc: xmlDocPtr
+    /// Parsed compactly for reading only; the building methods refuse to change it.
+    public let isReadOnly: Bool
 
-    init(owning doc: xmlDocPtr) {
+    init(owning doc: xmlDocPtr, readOnly: Bool = false) {
         self.doc = doc
+        self.isReadOnly = readOnly
     }
 
     deinit {

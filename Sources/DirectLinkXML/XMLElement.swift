@@ -27,10 +27,21 @@ public struct XMLElement: @unchecked Sendable {
     }
 
     static func node(_ node: xmlNodePtr, isNamed name: String, in namespaceURI: String?) -> Bool {
-        guard xmlStrEqual(node.pointee.name, name) != 0 else { return false }
+        guard cString(node.pointee.name, equals: name) else { return false }
         guard let namespaceURI else { return node.pointee.ns == nil }
         guard let href = node.pointee.ns?.pointee.href else { return false }
-        return xmlStrEqual(href, namespaceURI) != 0
+        return cString(href, equals: namespaceURI)
+    }
+
+    /// Byte comparison of a NUL-terminated libxml2 string with a Swift string, without bridging the Swift
+    /// string to a temporary C string (which allocates).
+    static func cString(_ pointer: UnsafePointer<xmlChar>?, equals string: String) -> Bool {
+        guard let pointer else { return false }
+        var string = string
+        return string.withUTF8 { utf8 in
+            for index in 0..<utf8.count where pointer[index] == 0 || pointer[index] != utf8[index] { return false }
+            return pointer[utf8.count] == 0
+        }
     }
 
     /// The 1-based line in the parsed input.
@@ -56,17 +67,45 @@ public struct XMLElement: @unchecked Sendable {
         return result
     }
 
+    /// True when at least one child is an element (without building the `children` array).
+    public var hasChildElements: Bool {
+        var child = node.pointee.children
+        while let current = child {
+            if current.pointee.type == XML_ELEMENT_NODE { return true }
+            child = current.pointee.next
+        }
+        return false
+    }
+
     /// True when the element has child nodes other than elements, comments or white-space-only text.
     public var hasNonWhitespaceText: Bool {
         var child = node.pointee.children
         while let current = child {
-            if current.pointee.type == XML_TEXT_NODE || current.pointee.type == XML_CDATA_SECTION_NODE {
-                let text = String(xmlChars: current.pointee.content) ?? ""
-                if text.contains(where: { !$0.isWhitespace }) { return true }
+            if current.pointee.type == XML_TEXT_NODE || current.pointee.type == XML_CDATA_SECTION_NODE, var byte = current.pointee.content {
+                while byte.pointee != 0 {
+                    switch byte.pointee {
+                    case 0x20, 0x09, 0x0A, 0x0D: byte += 1
+                    default: return true
+                    }
+                }
             }
             child = current.pointee.next
         }
         return false
+    }
+
+    /// The name of the first attribute not listed in `allowed`, or nil when every attribute is allowed.
+    public func firstAttribute(notIn allowed: [String]) -> String? {
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            if !allowed.contains(where: { Self.cString(current.pointee.name, equals: $0) }) || current.pointee.ns != nil {
+                let name = String(xmlChars: current.pointee.name) ?? ""
+                guard let prefix = current.pointee.ns?.pointee.prefix else { return name }
+                return (String(xmlChars: prefix) ?? "") + ":" + name
+            }
+            attribute = current.pointee.next
+        }
+        return nil
     }
 
     /// The first child element named `name` in `namespaceURI`.
@@ -114,11 +153,29 @@ public struct XMLElement: @unchecked Sendable {
         return String(cString: content)
     }
 
+    /// The same character data as `text`, as UTF-8 bytes (for base64 values: no String in between).
+    public var textBytes: [UInt8] {
+        guard let content = xmlNodeGetContent(node) else { return [] }
+        defer { CDirectLink_xmlFree(content) }
+        return Array(UnsafeBufferPointer(start: content, count: Int(xmlStrlen(content))))
+    }
+
     /// The value of the unqualified attribute `name`.
     public func attribute(_ name: String) -> String? {
-        guard let value = xmlGetNoNsProp(node, name) else { return nil }
-        defer { CDirectLink_xmlFree(value) }
-        return String(cString: value)
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            if current.pointee.ns == nil, Self.cString(current.pointee.name, equals: name) {
+                // An attribute's value is its text children (one, unless the value held character references).
+                if let only = current.pointee.children, only.pointee.next == nil, only.pointee.type == XML_TEXT_NODE {
+                    return String(xmlChars: only.pointee.content) ?? ""
+                }
+                guard let value = xmlNodeListGetString(node.pointee.doc, current.pointee.children, 1) else { return "" }
+                defer { CDirectLink_xmlFree(value) }
+                return String(cString: value)
+            }
+            attribute = current.pointee.next
+        }
+        return nil
     }
 
     /// Names of every attribute on this element (namespace declarations are not attributes).
@@ -167,6 +224,7 @@ extension XMLElement {
     /// namespace object for that URI.
     @discardableResult
     public func appendElement(_ name: String, namespaceURI: String? = nil, declaringPrefix prefix: String? = nil, text: String? = nil) -> XMLElement {
+        precondition(!document.isReadOnly, "a read-only (verified) document cannot be modified")
         guard let child = xmlNewDocNode(node.pointee.doc, nil, name, nil) else {
             preconditionFailure("libxml2 could not allocate an element (out of memory)")
         }
@@ -186,11 +244,13 @@ extension XMLElement {
 
     /// Sets an unqualified attribute.
     public func setAttribute(_ name: String, _ value: String) {
+        precondition(!document.isReadOnly, "a read-only (verified) document cannot be modified")
         xmlSetProp(node, name, value)
     }
 
     /// Replaces all children with one text node.
     public func setText(_ text: String) {
+        precondition(!document.isReadOnly, "a read-only (verified) document cannot be modified")
         // xmlNodeSetContent parses entities in its argument; escape first so the text is taken literally.
         guard let escaped = xmlEncodeSpecialChars(node.pointee.doc, text) else { return }
         defer { CDirectLink_xmlFree(escaped) }
@@ -199,12 +259,14 @@ extension XMLElement {
 
     /// Unlinks and frees this element. The value must not be used afterwards.
     public func remove() {
+        precondition(!document.isReadOnly, "a read-only (verified) document cannot be modified")
         xmlUnlinkNode(node)
         xmlFreeNode(node)
     }
 
     /// Appends white space before the closing tag, for readable output.
     public func appendWhitespace(_ text: String) {
+        precondition(!document.isReadOnly, "a read-only (verified) document cannot be modified")
         if let textNode = xmlNewDocText(node.pointee.doc, text) {
             xmlAddChild(node, textNode)
         }

@@ -1,8 +1,12 @@
 internal import CLibXML2
+import Synchronization
 
-/// A compiled XSD. Compiled once; validation contexts are created per call, so one schema serves many threads.
+/// A compiled XSD. Compiled once; each validation borrows a context from a small pool (one thread at a time per
+/// context), so one schema serves many threads without creating a context per message.
 public final class XMLSchema: @unchecked Sendable {
     private let schema: xmlSchemaPtr
+    private let idleContexts = Mutex<[ValidationContext]>([])
+    private static let idleContextsMax = 16
 
     /// Compiles an XSD from memory. The schema may not import or include other files:
     /// the process-wide entity loader refuses every external load.
@@ -23,15 +27,35 @@ public final class XMLSchema: @unchecked Sendable {
     }
 
     deinit {
+        idleContexts.withLock { contexts in
+            for context in contexts { xmlSchemaFreeValidCtxt(context.pointer) }
+            contexts.removeAll()
+        }
         xmlSchemaFree(schema)
+    }
+
+    private func borrowContext() -> ValidationContext? {
+        if let idle = idleContexts.withLock({ $0.popLast() }) { return idle }
+        return xmlSchemaNewValidCtxt(schema).map(ValidationContext.init)
+    }
+
+    private func returnContext(_ context: ValidationContext) {
+        xmlSchemaSetValidStructuredErrors(context.pointer, nil, nil)
+        let kept = idleContexts.withLock { contexts -> Bool in
+            guard contexts.count < Self.idleContextsMax else { return false }
+            contexts.append(context)
+            return true
+        }
+        if !kept { xmlSchemaFreeValidCtxt(context.pointer) }
     }
 
     /// Validates `document` and throws `schemaInvalid` with the first error's line, element path and message.
     public func validate(_ document: XMLDocument) throws(XMLError) {
-        guard let context = xmlSchemaNewValidCtxt(schema) else {
+        guard let borrowed = borrowContext() else {
             throw XMLError(.internalError, "libxml2 could not create a validation context")
         }
-        defer { xmlSchemaFreeValidCtxt(context) }
+        defer { returnContext(borrowed) }
+        let context = borrowed.pointer
         let collector = ValidationErrors()
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
@@ -48,6 +72,11 @@ public final class XMLSchema: @unchecked Sendable {
         if status == 0 { return }
         throw collector.first ?? XMLError(.schemaInvalid, "the document does not conform to the schema")
     }
+}
+
+/// A libxml2 validation context, moved between threads only through the pool's lock.
+private struct ValidationContext: @unchecked Sendable {
+    let pointer: xmlSchemaValidCtxtPtr
 }
 
 private final class ValidationErrors {

@@ -134,6 +134,25 @@ import Testing
         #expect(signedText.contains("<Amount>1000.00</Amount>"))
     }
 
+    /// The engine reads the tree that was canonicalized; parsing the canonical bytes again must read the same.
+    @Test(arguments: Fixture.makerKeys)
+    func verifiedTreeReadsLikeItsCanonicalBytes(key: String) throws {
+        let template = try Fixture.singlePaymentText()
+            .replacingExactly("<Amount>12500.00</Amount>", with: "<Amount>1<!-- x -->2500<![CDATA[.00]]></Amount>")
+        let verified = try Fixture.verifier().verify(try Fixture.signer(key).signXML(template.bytes))
+        let reparsed = try XMLDocument.parse(verified.signedBytes)
+        func fields(_ root: XMLElement) -> [String] {
+            root.children.filter { !$0.isNamed("Signature", in: Namespace.xmlDSig) }
+                .flatMap { [$0] + $0.descendants }
+                .map { element in
+                    let attributes = element.attributeNames.sorted().map { "\($0)=\(element.attribute($0) ?? "")" }
+                    return "\(element.path)=\(element.hasChildElements ? "" : element.text)|\(attributes)"
+                }
+        }
+        #expect(fields(verified.document.root) == fields(reparsed.root))
+        #expect(verified.transaction.child("Amount", in: Namespace.directLink)?.text == "12500.00")
+    }
+
     @Test func signatureAsFirstChildOfMessageIsAccepted() throws {
         let text = String(decoding: try Fixture.signed(), as: UTF8.self)
         let signature = try text.firstElement("ds:Signature")

@@ -63,7 +63,7 @@ public final class Daemon: Service, @unchecked Sendable {
             audit = try AuditRecorder(directory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("audit"),
                                       keyPath: configuration.path(configuration.audit.privateKey),
                                       certificatePath: configuration.path(configuration.audit.certificate),
-                                      limits: auditLimits, gatherSeconds: Double(configuration.audit.gatherMilliseconds) / 1000)
+                                      limits: auditLimits, gatherSeconds: configuration.audit.gatherMilliseconds / 1000)
         } else {
             audit = nil
         }

@@ -26,7 +26,7 @@ public struct DaemonConfiguration: Sendable, Codable {
         public var checkpointEveryRecords: Int
         public var checkpointEverySeconds: Int
         /// How long the audit commit thread lets a group gather before its fdatasync (0 = commit at once).
-        public var gatherMilliseconds: Int
+        public var gatherMilliseconds: Double
     }
     public struct Limits: Sendable, Codable {
         public var server: ServerLimits

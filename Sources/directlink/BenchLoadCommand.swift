@@ -25,6 +25,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Bank signing key type of the in-process daemon: rsa or ec.") var bankKeyType: String = "ec"
     @Flag(help: "Use HTTP/1.1 instead of the classic framing.") var http = false
     @Option(help: "Audit log of the in-process daemon: on, off, or both (runs alternating off and on, reported side by side).") var audit: String = "both"
+    @Option(help: "Override conf's audit.gatherMilliseconds for the in-process daemon.") var auditGatherMs: Double?
     @Option(help: "Rounds per setting; the median is reported (this VM's runs vary by ±10%).") var rounds: Int = 3
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
 
@@ -82,6 +83,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
                                                       prefix: "directlink-bench")
         configuration.limits.server.connectionsPerCorpMax = max(configuration.limits.server.connectionsPerCorpMax, connections)
         configuration.audit.enabled = auditOn
+        if let auditGatherMs { configuration.audit.gatherMilliseconds = auditGatherMs }
         if bankKeyType == "ec" {
             configuration.signing.certificate = "\(pki)/bank-signing-ec.pem"
             configuration.signing.privateKey = "\(pki)/bank-signing-ec.key"

@@ -73,3 +73,58 @@ struct SimpleCanonicalizerTests {
         }
     }
 }
+
+/// Differential test: random documents in the accepted shape (one namespace, unprefixed attributes, awkward text and
+/// attribute values, comments, CDATA, character references) canonicalize to libxml2's bytes.
+struct SimpleCanonicalizerDifferentialTests {
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state
+        }
+    }
+
+    static let pieces = ["a", "中文", " ", "\t", "\n", "&amp;", "&lt;", "&gt;", "\"", "'", "&#xD;", "&#x9;", "&#xA;", "0.00", "ü", ">", "]]&gt;"]
+
+    static func text(_ random: inout Generator) -> String {
+        (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "" }.joined()
+    }
+
+    static func element(_ random: inout Generator, depth: Int, prefix: String) -> String {
+        let name = ["A", "B", "Amount", "Name", "x"].randomElement(using: &random) ?? "A"
+        let tag = prefix.isEmpty ? name : "\(prefix):\(name)"
+        var attributes = ["z", "a", "m", "Algorithm", "URI", "b1"].shuffled(using: &random).prefix(Int.random(in: 0...3, using: &random))
+            .map { " \($0)=\"\(text(&random).replacingOccurrences(of: "\"", with: "&quot;"))\"" }
+        if Bool.random(using: &random) { attributes.shuffle(using: &random) }
+        var content = ""
+        for _ in 0..<Int.random(in: 0...4, using: &random) {
+            switch Int.random(in: 0...4, using: &random) {
+            case 0 where depth < 5: content += element(&random, depth: depth + 1, prefix: prefix)
+            case 1: content += "<!--\(["c", "-x", ""].randomElement(using: &random) ?? "")-->"
+            case 2: content += "<![CDATA[\(["x<y", "&amp;", "]>", "\r\n"].randomElement(using: &random) ?? "")]]>"
+            default: content += text(&random)
+            }
+        }
+        return "<\(tag)\(attributes.joined())>\(content)</\(tag)>"
+    }
+
+    @Test func randomDocumentsMatchLibxml2() throws {
+        var random = Generator(state: 20261125)
+        for round in 0..<400 {
+            let prefix = round % 3 == 0 ? "m" : ""
+            let declaration = prefix.isEmpty ? "xmlns=\"urn:directlink:1\"" : "xmlns:m=\"urn:directlink:1\""
+            let root = prefix.isEmpty ? "Message" : "m:Message"
+            let inner = (0..<3).map { _ in Self.element(&random, depth: 1, prefix: prefix) }.joined(separator: "\n")
+            let text = "<\(root) \(declaration)>\(inner)<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/></\(root)>"
+            let document = try XMLDocument.parse(text.bytes)
+            let signature = try #require(document.root.children.last)
+            let fast = try #require(document.simpleExclusiveCanonicalization(excluding: signature), "round \(round)")
+            #expect(fast == (try document.libxml2ExclusiveCanonicalization(excluding: signature)), "round \(round): \(text)")
+            for element in document.root.children.dropLast() {
+                let subtree = try #require(document.simpleExclusiveCanonicalization(of: element))
+                #expect(subtree == (try document.libxml2ExclusiveCanonicalization(of: element)), "round \(round): \(element.path)")
+            }
+        }
+    }
+}

@@ -48,18 +48,24 @@ extension TransactionEngine {
     /// writer wins, so two concurrent identical requests answer with the same bytes). Durable on return: the write
     /// shares the engine's group commit, so many responses cost one fsync.
     public func storeResponse(_ response: StoredResponse) async throws -> StoredResponse {
-        try await writer.perform { _, db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO response_journal (corporation, serial, tx_code, content_digest, request_body, response)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [response.corporation, response.serial, response.transactionCode, response.contentDigest,
-                                 Data(response.requestBody), Data(response.response)])
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM response_journal WHERE corporation = ? AND serial = ?",
-                                             arguments: [response.corporation, response.serial]) else {
-                return response
-            }
-            return Self.storedResponse(from: row)
+        try await writer.perform { _, db in try Self.store(response, db) }
+    }
+
+    private static func store(_ response: StoredResponse, _ db: Database) throws -> StoredResponse {
+        // Cached statements: this runs once per payment on the one writer thread.
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO response_journal (corporation, serial, tx_code, content_digest, request_body, response)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        try insert.execute(arguments: [response.corporation, response.serial, response.transactionCode, response.contentDigest,
+                                       Data(response.requestBody), Data(response.response)])
+        // Inserted: it is the stored one. Ignored: another response holds the serial; read that one back.
+        if db.changesCount == 1 { return response }
+        let select = try db.cachedStatement(sql: "SELECT * FROM response_journal WHERE corporation = ? AND serial = ?")
+        guard let row = try Row.fetchOne(select, arguments: [response.corporation, response.serial]) else {
+            return response
         }
+        return storedResponse(from: row)
     }
 
     static func storedResponse(from row: Row) -> StoredResponse {

@@ -37,7 +37,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
         print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType), \(rounds) rounds")
         var outcomes: [Bool: [Outcome]] = [:]
         for round in 1...max(1, rounds) {
-            for auditOn in modes {
+            // Alternate which setting goes first, so warm-up and drift within a pair do not favour one of them.
+            for auditOn in round % 2 == 1 ? modes : modes.reversed() {
                 let (host, port, stop) = try await target(logger: logger, auditOn: auditOn)
                 let requests = try signRequests()
                 let result = try await drive(requests, host: host, port: port)
@@ -62,6 +63,15 @@ struct BenchLoadCommand: AsyncParsableCommand {
         }
         if let on = medians[true], let off = medians[false] {
             print(String(format: "audit log cost (medians): %.1f%% of throughput", 100 * (off - on) / off))
+            // Each round's off and on ran back to back, so their ratio is less exposed to the VM's drift over minutes.
+            let offRuns = outcomes[false] ?? [], onRuns = outcomes[true] ?? []
+            var paired: [Double] = []
+            for (offRun, onRun) in zip(offRuns, onRuns) {
+                paired.append(100 * (1 - offRun.seconds / onRun.seconds))
+            }
+            let list = paired.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+            print(String(format: "audit log cost (median of %d paired rounds): %.1f%% of throughput", paired.count, Self.median(paired))
+                  + " (rounds: \(list))")
         }
     }
 

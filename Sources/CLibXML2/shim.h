@@ -23,7 +23,8 @@ enum {
     CDirectLink_violationEntity = 3,
     CDirectLink_violationDepth = 4,
     CDirectLink_violationAttributes = 5,
-    CDirectLink_violationElements = 6
+    CDirectLink_violationElements = 6,
+    CDirectLink_violationProcessingInstruction = 7
 };
 
 typedef struct {
@@ -70,6 +71,11 @@ static inline void CDirectLink_guardEntityDecl(void *ctx, const xmlChar *name, i
     CDirectLink_guardStop(ctx, CDirectLink_violationEntity, name, 0);
 }
 
+static inline void CDirectLink_guardProcessingInstruction(void *ctx, const xmlChar *target, const xmlChar *data) {
+    (void)data;
+    CDirectLink_guardStop(ctx, CDirectLink_violationProcessingInstruction, target, 0);
+}
+
 static inline void CDirectLink_guardStartElementNs(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
                                                    int nbNamespaces, const xmlChar **namespaces, int nbAttributes,
                                                    int nbDefaulted, const xmlChar **attributes) {
@@ -108,6 +114,7 @@ static inline void CDirectLink_installGuard(xmlParserCtxtPtr ctxt, CDirectLinkPa
     ctxt->sax->entityDecl = CDirectLink_guardEntityDecl;
     ctxt->sax->startElementNs = CDirectLink_guardStartElementNs;
     ctxt->sax->endElementNs = CDirectLink_guardEndElementNs;
+    ctxt->sax->processingInstruction = CDirectLink_guardProcessingInstruction;
 }
 
 /* Visibility callbacks for xmlC14NExecute, in C because libxml2 calls them for every node and namespace of the

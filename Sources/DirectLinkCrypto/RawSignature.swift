@@ -6,7 +6,26 @@ enum RawSignature {
     static let halfBytes = 32
 
     /// raw r‖s → DER. Throws signatureFormat unless exactly 64 bytes.
+    ///
+    /// Encoded directly (this runs for every verified message): each half becomes a minimal DER INTEGER — leading
+    /// zero bytes dropped, one 0x00 put back when the top bit is set so the value stays positive — inside a SEQUENCE.
+    /// With 32-byte halves every length fits in one byte. Tests compare it with OpenSSL's i2d_ECDSA_SIG.
     static func derFromRaw(_ raw: [UInt8]) throws -> [UInt8] {
+        guard raw.count == 2 * halfBytes else {
+            throw CryptoError(.signatureFormat, "expected \(2 * halfBytes)-byte raw r‖s signature, got \(raw.count) bytes")
+        }
+        func integer(_ half: ArraySlice<UInt8>) -> [UInt8] {
+            var value = half.drop { $0 == 0 }
+            if value.isEmpty { value = [0][...] }
+            let padded = value.first.map { $0 & 0x80 != 0 } ?? false
+            return [0x02, UInt8(value.count + (padded ? 1 : 0))] + (padded ? [0x00] : []) + value
+        }
+        let body = integer(raw[0..<halfBytes]) + integer(raw[halfBytes...])
+        return [0x30, UInt8(body.count)] + body
+    }
+
+    /// raw r‖s → DER through OpenSSL's own encoder (the reference `derFromRaw` is tested against).
+    static func derFromRawWithOpenSSL(_ raw: [UInt8]) throws -> [UInt8] {
         guard raw.count == 2 * halfBytes else {
             throw CryptoError(.signatureFormat, "expected \(2 * halfBytes)-byte raw r‖s signature, got \(raw.count) bytes")
         }

@@ -20,7 +20,7 @@ enum SimpleCanonicalizer {
             return nil
         }
         var writer = Writer(prefix: ns.pointee.prefix, href: href, excluded: excluded)
-        writer.out.reserveCapacity(1024)
+        writer.out.reserveCapacity(4096)
         guard writer.element(root, isApex: true) else { return nil }
         return writer.out
     }

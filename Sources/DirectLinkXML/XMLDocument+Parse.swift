@@ -7,7 +7,7 @@ extension XMLDocument {
     /// Parses untrusted bytes with every hardening rule applied.
     ///
     /// Order of checks: size, leading bytes, declared encoding, then (while parsing) DOCTYPE, depth,
-    /// attributes, element count, well-formedness, and finally text length and processing instructions.
+    /// attributes, element count, processing instructions, well-formedness, and finally text length.
     ///
     /// `readOnly` documents are stored compactly (libxml2's XML_PARSE_COMPACT keeps short text inside its node) and
     /// may not be modified afterwards: the verifier parses that way, since nothing changes a received message.
@@ -22,7 +22,8 @@ extension XMLDocument {
         }
         let doc = try runParser(bytes, limits: limits, compact: readOnly)
         let document = XMLDocument(owning: doc, readOnly: readOnly)
-        try document.checkTree(limits: limits)
+        // Processing instructions are refused while parsing; no text node can exceed a limit the whole input is within.
+        if bytes.count > limits.textBytesMax { try document.checkTree(limits: limits) }
         return document
     }
 
@@ -78,6 +79,8 @@ extension XMLDocument {
             return XMLError(.doctype, "entity declarations are not accepted")
         case CDirectLink_violationDepth:
             return XMLError(.depthExceeded, "nesting deeper than \(limits.depthMax) elements", line: line)
+        case CDirectLink_violationProcessingInstruction:
+            return XMLError(.processingInstruction, "processing instruction <?\(name.isEmpty ? "?" : name)?> is not accepted", line: line)
         case CDirectLink_violationAttributes:
             return XMLError(.tooManyAttributes, "<\(name)> has \(state.count) attributes and namespace declarations; the limit is \(limits.attributesPerElementMax)", line: line)
         default:

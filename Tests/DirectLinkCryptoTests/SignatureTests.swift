@@ -98,3 +98,25 @@ struct SignatureTests {
         #expect(cryptoErrorCode { _ = try PrivateKey(pem: []) } == .malformedKey)
     }
 }
+
+struct RawSignatureEncodingTests {
+    /// The direct DER encoder must give OpenSSL's bytes for every shape of r and s.
+    @Test func derFromRawMatchesOpenSSL() throws {
+        var generator = SystemRandomNumberGenerator()
+        var halves: [[UInt8]] = [
+            [UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32),
+            [0x80] + [UInt8](repeating: 0, count: 31), [0x00, 0x80] + [UInt8](repeating: 1, count: 30),
+            [UInt8](repeating: 0, count: 31) + [0x01], [UInt8](repeating: 0, count: 31) + [0x80], [0x7F] + [UInt8](repeating: 0xFF, count: 31),
+        ]
+        for _ in 0..<200 {
+            var half = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            half[0..<Int.random(in: 0...3, using: &generator)].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            halves.append(half)
+        }
+        for r in halves {
+            let s = halves.randomElement(using: &generator) ?? r
+            #expect(try RawSignature.derFromRaw(r + s) == (try RawSignature.derFromRawWithOpenSSL(r + s)))
+        }
+        #expect(throws: CryptoError.self) { try RawSignature.derFromRaw([UInt8](repeating: 1, count: 63)) }
+    }
+}

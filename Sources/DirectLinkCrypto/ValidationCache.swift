@@ -36,6 +36,8 @@ final class ValidationCache: @unchecked Sendable {
     }
 
     static func key(leafDER: [UInt8], intermediatesDER: [[UInt8]]) throws -> [UInt8] {
+        // The common case, a leaf alone: one one-shot digest.
+        if intermediatesDER.isEmpty { return try Digest.compute(.sha256, leafDER) }
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL(.internalError, "EVP_MD_CTX_new failed") }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestInit_ex(context, DigestAlgorithm.sha256.fetchedMD, nil) == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestInit_ex failed") }

@@ -1,5 +1,8 @@
 internal import CLibXML2
 
+private let xmlDeclarationStart: [UInt8] = Array("<?xml".utf8)
+private let encodingKeyword: [UInt8] = Array("encoding".utf8)
+
 /// The encodings an inbound message may declare. Everything else is refused before parsing.
 let acceptedEncodings: Set<String> = ["UTF-8", "UTF8", "GBK", "GB18030", "GB2312", "US-ASCII", "ASCII"]
 
@@ -116,13 +119,13 @@ extension XMLDocument {
         bytes.withUnsafeBufferPointer { buffer -> String? in
             var start = 0
             if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-            let declarationStart: [UInt8] = Array("<?xml".utf8)
+            let declarationStart = xmlDeclarationStart
             guard buffer.count >= start + declarationStart.count,
                   buffer[start..<start + declarationStart.count].elementsEqual(declarationStart) else { return nil }
             let window = buffer[start..<min(buffer.count, start + 200)]
             guard let end = window.firstIndex(of: UInt8(ascii: ">")) else { return nil }
             let declaration = buffer[start..<end]
-            let keyword: [UInt8] = Array("encoding".utf8)
+            let keyword = encodingKeyword
             var index = declaration.startIndex
             while index + keyword.count <= declaration.endIndex {
                 if declaration[index..<index + keyword.count].elementsEqual(keyword) { break }

@@ -148,6 +148,10 @@ public struct XMLElement: @unchecked Sendable {
 
     /// The concatenated character data of this element's descendants; comments contribute nothing.
     public var text: String {
+        // The common case, one text child: read it in place instead of having libxml2 copy it.
+        if let only = node.pointee.children, only.pointee.next == nil, only.pointee.type == XML_TEXT_NODE {
+            return String(xmlChars: only.pointee.content) ?? ""
+        }
         guard let content = xmlNodeGetContent(node) else { return "" }
         defer { CDirectLink_xmlFree(content) }
         return String(cString: content)

@@ -16,7 +16,8 @@ internal import CLibXML2
 enum SimpleCanonicalizer {
     /// The canonical form of `root`'s subtree, leaving out `excluded` (a descendant) and everything below it.
     static func canonicalize(_ root: xmlNodePtr, excluding excluded: xmlNodePtr? = nil) -> [UInt8]? {
-        guard root.pointee.type == XML_ELEMENT_NODE, let ns = root.pointee.ns, let href = ns.pointee.href, href.pointee != 0 else {
+        guard root.pointee.type == XML_ELEMENT_NODE, let ns = root.pointee.ns, let href = ns.pointee.href, href.pointee != 0,
+              isPlainAbsoluteURI(href), let doc = root.pointee.doc, namespaceDeclarationsArePlain(doc) else {
             return nil
         }
         var writer = Writer(prefix: ns.pointee.prefix, href: href, excluded: excluded)
@@ -40,6 +41,57 @@ enum SimpleCanonicalizer {
         }
         guard let root, root != excluded else { return nil }
         return canonicalize(root, excluding: excluded)
+    }
+
+    /// libxml2 refuses to canonicalize a document that declares a relative namespace URI anywhere (C14N 1.0 leaves
+    /// them undefined), and writes namespace URIs as stored. The direct path therefore takes only documents whose every
+    /// declaration is an absolute URI made of characters that need no escaping; anything else goes to libxml2, which
+    /// decides as before.
+    static func namespaceDeclarationsArePlain(_ doc: xmlDocPtr) -> Bool {
+        var current = doc.pointee.children
+        while let node = current {
+            if node.pointee.type == XML_ELEMENT_NODE {
+                var declaration = node.pointee.nsDef
+                while let ns = declaration {
+                    if let href = ns.pointee.href, href.pointee != 0, !isPlainAbsoluteURI(href) { return false }
+                    declaration = ns.pointee.next
+                }
+                if let child = node.pointee.children {
+                    current = child
+                    continue
+                }
+            }
+            // Next sibling, or climb until an ancestor has one.
+            var climb: xmlNodePtr? = node
+            current = nil
+            while let up = climb, up.pointee.type != XML_DOCUMENT_NODE {
+                if let sibling = up.pointee.next { current = sibling; break }
+                climb = up.pointee.parent
+            }
+        }
+        return true
+    }
+
+    /// `scheme ":" rest`, the scheme an RFC 3986 scheme, the rest only unreserved and reserved characters (no `%`,
+    /// quotes, `&`, `<`, white space or non-ASCII).
+    static func isPlainAbsoluteURI(_ href: UnsafePointer<xmlChar>) -> Bool {
+        func isAlpha(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+        guard isAlpha(href.pointee) else { return false }
+        var pointer = href + 1
+        while isAlpha(pointer.pointee) || isDigit(pointer.pointee) || pointer.pointee == UInt8(ascii: "+")
+                || pointer.pointee == UInt8(ascii: "-") || pointer.pointee == UInt8(ascii: ".") {
+            pointer += 1
+        }
+        guard pointer.pointee == UInt8(ascii: ":") else { return false }
+        pointer += 1
+        let allowed = Array("-._~:/?#[]@!$'()*+,;=".utf8)
+        while pointer.pointee != 0 {
+            let byte = pointer.pointee
+            guard isAlpha(byte) || isDigit(byte) || allowed.contains(byte) else { return false }
+            pointer += 1
+        }
+        return true
     }
 
     private struct Writer {

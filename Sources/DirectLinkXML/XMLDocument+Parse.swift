@@ -25,8 +25,9 @@ extension XMLDocument {
         }
         let doc = try runParser(bytes, limits: limits, compact: readOnly)
         let document = XMLDocument(owning: doc, readOnly: readOnly)
-        // Processing instructions are refused while parsing; no text node can exceed a limit the whole input is within.
-        if bytes.count > limits.textBytesMax { try document.checkTree(limits: limits) }
+        // Processing instructions are refused while parsing. A text node is at most 1.5 times its bytes in the input
+        // (a 2-byte GBK character becomes 3 bytes of UTF-8), so below that the text limit cannot be crossed.
+        if bytes.count + bytes.count / 2 > limits.textBytesMax { try document.checkTree(limits: limits) }
         return document
     }
 

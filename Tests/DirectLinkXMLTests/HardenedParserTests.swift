@@ -77,6 +77,16 @@ struct HardenedParserTests {
         #expect(rejection(long, limits: XMLLimits(textBytesMax: 1_000)) == .textTooLong)
     }
 
+    /// GBK takes 2 bytes where UTF-8 takes 3: a text node can be longer than the limit while the input is not.
+    @Test func rejectsLongTextThatGrowsFromGBKToUTF8() throws {
+        let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><a>" + String(repeating: "中", count: 70) + "</a>"
+        let gbk = try XMLDocument.parse(utf8.bytes).serialized(encoding: "GBK")
+        let limits = XMLLimits(textBytesMax: 200)
+        #expect(gbk.count <= 200, "the GBK input (\(gbk.count) bytes) is within the text limit")
+        #expect(throws: XMLError.self) { try XMLDocument.parse(gbk, limits: limits) }
+        #expect((try? XMLDocument.parse(gbk, limits: XMLLimits(textBytesMax: 210))) != nil)
+    }
+
     @Test func rejectsOversizeDocumentBeforeParsing() {
         let big = "<a>" + String(repeating: "x", count: 5_000) + "</a>"
         #expect(rejection(big, limits: XMLLimits(documentBytesMax: 4_096, textBytesMax: 4_096)) == .documentTooLarge)

@@ -28,8 +28,12 @@ public struct VerifiedMessage: Sendable {
     /// Lowercase hex SHA-256 of the message exactly as received: the "order digest" approvers sign off on.
     /// Computed when asked for (payments and approvals), not for every query.
     public var messageDigest: String {
-        // SHA-256 of bytes in memory cannot fail short of OpenSSL being unusable, which verification already ruled out.
-        (try? Digest.compute(.sha256, receivedBytes))?.hexString ?? ""
+        // SHA-256 over bytes in memory fails only if OpenSSL itself is unusable, and verification has just computed
+        // digests with it: only a broken installation could get here, and an empty order digest must never be stored.
+        guard let digest = try? Digest.compute(.sha256, receivedBytes) else {
+            preconditionFailure("OpenSSL could not compute SHA-256 over bytes in memory")
+        }
+        return digest.hexString
     }
 
     init(binding: SignatureBinding, signedBytes: [UInt8], receivedBytes: [UInt8], document: XMLDocument, head: MessageHead, signer: ValidatedChain) {

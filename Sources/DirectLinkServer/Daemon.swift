@@ -60,7 +60,7 @@ public final class Daemon: Service, @unchecked Sendable {
             auditLimits.checkpointIntervalRecords = configuration.audit.checkpointEveryRecords
             auditLimits.checkpointIntervalSeconds = Double(configuration.audit.checkpointEverySeconds)
             auditLimits.messageBytesMax = max(auditLimits.messageBytesMax, configuration.limits.server.frameBytesMax)
-            audit = try AuditRecorder(directory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("audit"),
+            audit = try AuditRecorder(directory: URL(fileURLWithPath: configuration.auditDirectory),
                                       keyPath: configuration.path(configuration.audit.privateKey),
                                       certificatePath: configuration.path(configuration.audit.certificate),
                                       limits: auditLimits, gatherSeconds: configuration.audit.gatherMilliseconds / 1000)

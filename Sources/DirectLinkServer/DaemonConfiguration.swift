@@ -27,6 +27,9 @@ public struct DaemonConfiguration: Sendable, Codable {
         public var checkpointEverySeconds: Int
         /// How long the audit commit thread lets a group gather before its fdatasync (0 = commit at once).
         public var gatherMilliseconds: Double
+        /// Where the log's segments and checkpoints live; nil (absent) means `<dataDirectory>/audit`. A device of its
+        /// own keeps the log's fdatasyncs from queueing behind the database's.
+        public var directory: String?
     }
     public struct Limits: Sendable, Codable {
         public var server: ServerLimits
@@ -45,6 +48,11 @@ public struct DaemonConfiguration: Sendable, Codable {
     public var timeWindowSeconds: Int
     public var housekeepingEverySeconds: Int
     public var limits: Limits
+
+    /// The audit log's folder: `audit.directory`, or `audit` inside the data directory.
+    public var auditDirectory: String {
+        audit.directory.map(path) ?? URL(fileURLWithPath: path(dataDirectory)).appendingPathComponent("audit").path
+    }
 
     /// The folder relative paths are resolved against.
     public var home: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

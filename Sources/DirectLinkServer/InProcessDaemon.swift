@@ -27,6 +27,7 @@ public final class InProcessDaemon: Sendable {
     public static func ephemeral(_ configuration: DaemonConfiguration, prefix: String = "directlink") -> DaemonConfiguration {
         var copy = configuration
         copy.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        copy.audit.directory = nil
         copy.listen.host = "127.0.0.1"
         copy.listen.port = 0
         copy.admin.host = "127.0.0.1"

@@ -1,3 +1,4 @@
+import DirectLinkAudit
 import DirectLinkEngine
 import DirectLinkMessage
 import DirectLinkServer
@@ -127,6 +128,27 @@ final class Outcomes: @unchecked Sendable {
 extension DaemonEndToEndTests {
     /// A daemon that cannot bind its port must fail its `run()` and let `waitUntilStarted()` return nil, not hang
     /// whoever waits for the ports.
+    /// `audit.directory` puts the log on a folder (a device) of its own; nothing of it lands in the data directory.
+    @Test func auditLogGoesWhereAuditDirectorySays() async throws {
+        let auditDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-audit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: auditDirectory) }
+        let bank = try Bank()
+        let daemon = try await RunningDaemon.start { $0.audit.directory = auditDirectory.path }
+        defer { try? FileManager.default.removeItem(atPath: daemon.dataDirectory) }
+        let client = try await daemon.connect()
+        let serial = MessageTemplate.freshSerial()
+        let reply = try await bank.send(try Request.intraBankPayment(serial: serial), on: client)
+        #expect(reply.retCode == "0000", "\(reply.message.head)")
+        await client.close()
+        try await daemon.stop(removingData: false)
+        #expect(!FileManager.default.fileExists(atPath: daemon.dataDirectory + "/audit"))
+        var serials: [String] = []
+        let contents = try AuditLogReader.read(directory: auditDirectory) { _, record, _ in serials.append(record.serialNo) }
+        #expect(serials.filter { $0 == serial }.count == 2, "the request and its response")
+        // The final checkpoint, signed on shutdown, covers everything.
+        #expect(contents.checkpoints.last?.treeSize == contents.tree.size)
+    }
+
     @Test func daemonThatCannotBindReportsItInsteadOfHanging() async throws {
         try await RunningDaemon.with { running in
             let configuration = try RunningDaemon.configuration { $0.listen.port = running.port }

@@ -1,5 +1,4 @@
 import Foundation
-internal import COpenSSL
 
 /// Successful validations keyed by SHA-256 over (leaf DER ‖ intermediates DER). DER is self-delimiting, so the
 /// concatenation is unambiguous. Bounded; when full, expired entries are dropped first, then arbitrary ones.
@@ -36,20 +35,8 @@ final class ValidationCache: @unchecked Sendable {
     }
 
     static func key(leafDER: [UInt8], intermediatesDER: [[UInt8]]) throws -> [UInt8] {
-        // The common case, a leaf alone: one one-shot digest.
-        if intermediatesDER.isEmpty { return try Digest.compute(.sha256, leafDER) }
-        guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL(.internalError, "EVP_MD_CTX_new failed") }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestInit_ex(context, DigestAlgorithm.sha256.fetchedMD, nil) == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestInit_ex failed") }
-        for der in [leafDER] + intermediatesDER {
-            let ok = der.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
-            guard ok == 1 else { throw CryptoError.openSSL(.internalError, "EVP_DigestUpdate failed") }
-        }
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        guard EVP_DigestFinal_ex(context, &digest, &length) == 1, length == 32 else {
-            throw CryptoError.openSSL(.internalError, "EVP_DigestFinal_ex failed")
-        }
-        return digest
+        // One one-shot digest; with a leaf alone (the common case) nothing is copied.
+        guard !intermediatesDER.isEmpty else { return try Digest.compute(.sha256, leafDER) }
+        return try Digest.compute(.sha256, leafDER + intermediatesDER.joined())
     }
 }

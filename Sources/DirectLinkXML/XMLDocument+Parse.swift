@@ -120,20 +120,18 @@ extension XMLDocument {
         bytes.withUnsafeBufferPointer { buffer -> String? in
             var start = 0
             if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-            let declarationStart = xmlDeclarationStart
-            guard buffer.count >= start + declarationStart.count,
-                  buffer[start..<start + declarationStart.count].elementsEqual(declarationStart) else { return nil }
+            guard buffer.count >= start + xmlDeclarationStart.count,
+                  buffer[start..<start + xmlDeclarationStart.count].elementsEqual(xmlDeclarationStart) else { return nil }
             let window = buffer[start..<min(buffer.count, start + 200)]
             guard let end = window.firstIndex(of: UInt8(ascii: ">")) else { return nil }
             let declaration = buffer[start..<end]
-            let keyword = encodingKeyword
             var index = declaration.startIndex
-            while index + keyword.count <= declaration.endIndex {
-                if declaration[index..<index + keyword.count].elementsEqual(keyword) { break }
+            while index + encodingKeyword.count <= declaration.endIndex {
+                if declaration[index..<index + encodingKeyword.count].elementsEqual(encodingKeyword) { break }
                 index += 1
             }
-            guard index + keyword.count <= declaration.endIndex else { return nil }
-            index += keyword.count
+            guard index + encodingKeyword.count <= declaration.endIndex else { return nil }
+            index += encodingKeyword.count
             while index < declaration.endIndex, [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "=")].contains(declaration[index]) { index += 1 }
             guard index < declaration.endIndex, declaration[index] == UInt8(ascii: "\"") || declaration[index] == UInt8(ascii: "'") else {
                 return nil

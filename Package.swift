@@ -35,9 +35,9 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "DirectLinkXML", dependencies: ["CLibXML2"]),
+        .target(name: "DirectLinkXML", dependencies: ["CLibXML2"], exclude: ["README.md"]),
         .target(name: "DirectLinkCrypto", dependencies: ["COpenSSL"], exclude: ["README.md"]),
-        .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"]),
+        .target(name: "DirectLinkMessage", dependencies: ["DirectLinkXML", "DirectLinkCrypto"], exclude: ["README.md"]),
         .target(
             name: "DirectLinkServer",
             dependencies: [

@@ -72,7 +72,6 @@ extension DaemonEndToEndTests {
         }
         // Shut down while payments are on the wire and in the engine (the first answers arrive within milliseconds).
         try await Task.sleep(for: .milliseconds(5))
-        let answeredBeforeShutdown = sent.count
         try await daemon.stop(removingData: false)
         await senders.value
 

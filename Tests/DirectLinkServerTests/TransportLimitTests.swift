@@ -126,7 +126,7 @@ extension DaemonEndToEndTests {
                 let bank = try Bank()
                 try await RunningDaemon.with(DaemonEndToEndTests.smallLimits) { daemon in
                     let client = try await daemon.connect()
-                    try await client.sendRaw(Array("xx\u{01}\u{02}garbage!".utf8))
+                    _ = try await client.sendRaw(Array("xx\u{01}\u{02}garbage!".utf8))
                     guard await completes(client.closeFuture, within: .seconds(5)) else {
                         throw HarnessFailure("the daemon did not close a connection that sent garbage")
                     }

@@ -162,7 +162,7 @@ struct SignatureElement {
     }
 
     private static func base64(_ element: XMLElement, code: RetCode) throws(MessageRejection) -> [UInt8] {
-        guard !element.hasChildElements, let bytes = Base64.decode(element.textBytes), !bytes.isEmpty else {
+        guard !element.hasChildElements, let bytes = element.withTextBytes({ Base64.decode($0) }), !bytes.isEmpty else {
             throw MessageRejection(code, "\(element.name) is not valid base64", path: element.path)
         }
         return bytes

@@ -85,13 +85,25 @@ enum SimpleCanonicalizer {
         }
         guard pointer.pointee == UInt8(ascii: ":") else { return false }
         pointer += 1
-        let allowed = Array("-._~:/?#[]@!$'()*+,;=".utf8)
         while pointer.pointee != 0 {
             let byte = pointer.pointee
-            guard isAlpha(byte) || isDigit(byte) || allowed.contains(byte) else { return false }
+            guard isAlpha(byte) || isDigit(byte) || isUnreservedOrReservedMark(byte) else { return false }
             pointer += 1
         }
         return true
+    }
+
+    /// `-._~:/?#[]@!$'()*+,;=`: RFC 3986's unreserved and reserved characters other than letters and digits.
+    private static func isUnreservedOrReservedMark(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"),
+             UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "@"), UInt8(ascii: "!"),
+             UInt8(ascii: "$"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+             UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
+            return true
+        default:
+            return false
+        }
     }
 
     private struct Writer {

@@ -159,9 +159,18 @@ public struct XMLElement: @unchecked Sendable {
 
     /// The same character data as `text`, as UTF-8 bytes (for base64 values: no String in between).
     public var textBytes: [UInt8] {
-        guard let content = xmlNodeGetContent(node) else { return [] }
+        withTextBytes { Array($0) }
+    }
+
+    /// Calls `body` with the character data of this element's descendants as UTF-8 bytes, valid only during the
+    /// call. The common case, one text child, is read in place; otherwise libxml2 concatenates into a temporary.
+    public func withTextBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        if let only = node.pointee.children, only.pointee.next == nil, only.pointee.type == XML_TEXT_NODE, let content = only.pointee.content {
+            return try body(UnsafeBufferPointer(start: content, count: Int(xmlStrlen(content))))
+        }
+        guard let content = xmlNodeGetContent(node) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         defer { CDirectLink_xmlFree(content) }
-        return Array(UnsafeBufferPointer(start: content, count: Int(xmlStrlen(content))))
+        return try body(UnsafeBufferPointer(start: content, count: Int(xmlStrlen(content))))
     }
 
     /// The value of the unqualified attribute `name`.

@@ -6,13 +6,18 @@ import Foundation
 
 /// Messages/s for hardened parse + XSD validation + signature and chain verification of one signed payment,
 /// per key type, on one thread, beside OpenSSL's raw verify rate for the same key measured in the same run.
+///
+/// The two are measured in alternating slices (pipeline, raw, pipeline, raw, …) and each figure is the median over
+/// the slices, with the ratio the median of the per-slice ratios: this VM's speed drifts by several percent within
+/// seconds, and measuring one figure after the other made the ratio swing with that drift.
 struct BenchVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verification throughput per key type beside the raw OpenSSL verify rate."
     )
 
-    @Option(help: "Seconds to measure each figure.") var seconds: Double = 2
+    @Option(help: "Seconds to measure each figure (split into alternating slices).") var seconds: Double = 2
+    @Option(help: "Seconds per slice.") var slice: Double = 0.25
     @Option(help: "Key types to measure: rsa, ec, sm2 (repeatable; default all).") var keyType: [String] = ["rsa", "ec", "sm2"]
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
     @Flag(help: "Also time each stage (parse, schema, canonicalization, digest) separately.") var breakdown = false
@@ -23,18 +28,26 @@ struct BenchVerifyCommand: ParsableCommand {
         let schema = try XMLSchema(xsd: ResourceLocator.read(ResourceLocator.path("Schemas/directlink-1.xsd")))
         let verifier = MessageVerifier(trust: store, schema: schema)
         let payload = try ResourceLocator.read(message)
-        print("directlink bench verify: parse + XSD validation + XML-DSig + chain (cached) on one thread, \(seconds) s per figure")
+        print("directlink bench verify: parse + XSD validation + XML-DSig + chain (cached) on one thread, \(seconds) s per figure in alternating \(slice) s slices (medians)")
         print(pad("key type", 10) + pad("bytes", 8) + pad("messages/s", 14) + pad("raw verify/s", 14) + "ratio")
         for type in keyType {
             let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(type).key", certificatePath: "\(pki)/corpa-maker-\(type).pem")
             let signed = try signer.signXML(payload)
             _ = try verifier.verify(signed)
-            let rate = try Self.measure(seconds: seconds) { _ = try verifier.verify(signed) }
             let methods = try SignatureProfile.methods(for: signer.key.keyType)
-            let raw = try RawCryptoBench.verifyRate(certificate: signer.certificate, key: signer.key, algorithm: methods.algorithm, seconds: seconds)
+            let slices = max(1, Int((seconds / slice).rounded()))
+            var rates: [Double] = [], raws: [Double] = [], ratios: [Double] = []
+            for _ in 0..<slices {
+                let rate = try Self.measure(seconds: slice) { _ = try verifier.verify(signed) }
+                let raw = try RawCryptoBench.verifyRate(certificate: signer.certificate, key: signer.key, algorithm: methods.algorithm, seconds: slice)
+                rates.append(rate)
+                raws.append(raw)
+                ratios.append(rate / raw)
+            }
+            let rate = BenchLoadCommand.median(rates), raw = BenchLoadCommand.median(raws)
             if breakdown { try printBreakdown(signed, schema: schema) }
             print(pad(type, 10) + pad("\(signed.count)", 8) + pad(String(format: "%.0f", rate), 14) + pad(String(format: "%.0f", raw), 14)
-                  + String(format: "%.0f%%", 100 * rate / raw))
+                  + String(format: "%.0f%%", 100 * BenchLoadCommand.median(ratios)))
         }
     }
 

@@ -26,9 +26,9 @@ enum SimpleCanonicalizer {
         return writer.out
     }
 
-    /// The canonical form of the whole document without `excluded`, when the document holds nothing but the root
-    /// element and comments at the top level.
-    static func canonicalize(document doc: xmlDocPtr, excluding excluded: xmlNodePtr) -> [UInt8]? {
+    /// The canonical form of the whole document without `excluded` (if any), when the document holds nothing but the
+    /// root element and comments at the top level.
+    static func canonicalize(document doc: xmlDocPtr, excluding excluded: xmlNodePtr?) -> [UInt8]? {
         var root: xmlNodePtr?
         var child = doc.pointee.children
         while let current = child {

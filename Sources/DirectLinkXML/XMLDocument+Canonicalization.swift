@@ -38,8 +38,19 @@ extension XMLDocument {
         try canonicalize(element.node, visible: CDirectLink_c14nInsideSubtree)
     }
 
-    /// Exclusive canonicalization of the whole document, without comments.
+    /// Exclusive canonicalization of the whole document, without comments (what the signer digests): serialised
+    /// directly when the document has the shape `SimpleCanonicalizer` takes, by libxml2 otherwise.
     public func exclusiveCanonicalization() throws -> [UInt8] {
+        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: nil) { return bytes }
+        return try libxml2ExclusiveCanonicalization()
+    }
+
+    func simpleExclusiveCanonicalization() -> [UInt8]? {
+        SimpleCanonicalizer.canonicalize(document: doc, excluding: nil)
+    }
+
+    /// libxml2's exclusive canonicalization of the whole document, whatever its shape.
+    func libxml2ExclusiveCanonicalization() throws -> [UInt8] {
         guard let output = xmlAllocOutputBuffer(nil) else {
             throw XMLError(.internalError, "libxml2 could not allocate an output buffer")
         }

@@ -73,6 +73,8 @@ struct SimpleCanonicalizerTests {
             let body = try #require(document.root.children.last)
             let fast = try #require(document.simpleExclusiveCanonicalization(excluding: body), "\(name)")
             #expect(fast == (try document.libxml2ExclusiveCanonicalization(excluding: body)), "\(name)")
+            let whole = try #require(document.simpleExclusiveCanonicalization(), "\(name)")
+            #expect(whole == (try document.libxml2ExclusiveCanonicalization()), "\(name)")
             let transaction = try #require(body.children.first)
             #expect(document.simpleExclusiveCanonicalization(of: transaction) == (try document.libxml2ExclusiveCanonicalization(of: transaction)), "\(name)")
         }
@@ -114,6 +116,26 @@ struct SimpleCanonicalizerDifferentialTests {
         return "<\(tag)\(attributes.joined())>\(content)</\(tag)>"
     }
 
+    /// Responses are built in memory (no parse) and then digested whole by the signer.
+    @Test func builtDocumentsMatchLibxml2() throws {
+        var random = Generator(state: 7)
+        for round in 0..<200 {
+            let document = XMLDocument.create(rootName: "Message", namespaceURI: "urn:directlink:1")
+            var parents = [document.root]
+            for _ in 0..<12 {
+                let parent = parents.randomElement(using: &random) ?? document.root
+                let pieces = Self.pieces + ["<", "&", "\r", "\r\n"]
+                let text = (0..<Int.random(in: 0...4, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "" }.joined()
+                let child = parent.appendElement(["Head", "RetMsg", "Amount", "B"].randomElement(using: &random) ?? "B",
+                                                 namespaceURI: "urn:directlink:1", text: Bool.random(using: &random) ? text : nil)
+                if Bool.random(using: &random) { child.setAttribute(["lang", "a", "z"].randomElement(using: &random) ?? "a", text) }
+                parents.append(child)
+            }
+            let whole = try #require(document.simpleExclusiveCanonicalization(), "round \(round)")
+            #expect(whole == (try document.libxml2ExclusiveCanonicalization()), "round \(round)")
+        }
+    }
+
     @Test func randomDocumentsMatchLibxml2() throws {
         var random = Generator(state: 20261125)
         for round in 0..<400 {
@@ -126,6 +148,10 @@ struct SimpleCanonicalizerDifferentialTests {
             let signature = try #require(document.root.children.last)
             let fast = try #require(document.simpleExclusiveCanonicalization(excluding: signature), "round \(round)")
             #expect(fast == (try document.libxml2ExclusiveCanonicalization(excluding: signature)), "round \(round): \(text)")
+            // Unsigned, the whole document (what the signer digests).
+            let unsigned = try XMLDocument.parse("<\(root) \(declaration)>\(inner)</\(root)>".bytes)
+            let whole = try #require(unsigned.simpleExclusiveCanonicalization(), "round \(round)")
+            #expect(whole == (try unsigned.libxml2ExclusiveCanonicalization()), "round \(round)")
             for element in document.root.children.dropLast() {
                 let subtree = try #require(document.simpleExclusiveCanonicalization(of: element))
                 #expect(subtree == (try document.libxml2ExclusiveCanonicalization(of: element)), "round \(round): \(element.path)")

@@ -45,16 +45,23 @@ struct SignatureElement {
 
     private static func expectChildren(_ element: XMLElement, _ names: [String]) throws(MessageRejection) -> [XMLElement] {
         let children = element.children
+        if children.count == names.count, zip(children, names).allSatisfy({ $0.isNamed($1, in: Namespace.xmlDSig) }) {
+            if element.hasNonWhitespaceText {
+                throw MessageRejection(.signatureStructure, "\(element.name) may contain only elements", path: element.path)
+            }
+            return children
+        }
+        // Not the expected children: say why, a foreign element first.
         if let stranger = children.first(where: { child in !names.contains { child.isNamed($0, in: Namespace.xmlDSig) } }) {
             throw MessageRejection(.signatureStructure, "\(stranger.name) is not accepted inside \(element.name) (no Object, Manifest or extensions)", path: stranger.path)
         }
-        guard children.count == names.count, zip(children, names).allSatisfy({ $0.isNamed($1, in: Namespace.xmlDSig) }) else {
-            throw MessageRejection(.signatureStructure, "\(element.name) must contain \(names.joined(separator: ", ")) in this order", path: element.path)
-        }
-        if element.hasNonWhitespaceText {
-            throw MessageRejection(.signatureStructure, "\(element.name) may contain only elements", path: element.path)
-        }
-        return children
+        throw MessageRejection(.signatureStructure, "\(element.name) must contain \(names.joined(separator: ", ")) in this order", path: element.path)
+    }
+
+    /// The profile's usual case, checked in place: `element` carries only `Algorithm="expected"` and has no children
+    /// elements. When this is false the caller's full check finds and names what is wrong.
+    private static func hasOnlyAlgorithm(_ element: XMLElement, _ expected: String) -> Bool {
+        element.attribute("Algorithm", equals: expected) && element.firstAttribute(notIn: ["Algorithm"]) == nil && !element.hasChildElements
     }
 
     private static func expectAttributes(_ element: XMLElement, allowed: [String]) throws(MessageRejection) {
@@ -73,6 +80,7 @@ struct SignatureElement {
     }
 
     private static func checkCanonicalization(_ element: XMLElement) throws(MessageRejection) {
+        if hasOnlyAlgorithm(element, SignatureProfile.exclusiveC14N) { return }
         let algorithm = try algorithmAttribute(element)
         guard algorithm == SignatureProfile.exclusiveC14N else {
             let why = SignatureProfile.refusedMethods[algorithm] ?? "only exclusive canonicalization without comments is accepted"
@@ -121,6 +129,9 @@ struct SignatureElement {
         try expectAttributes(transforms, allowed: [])
         let list = transforms.children
         let expected = [SignatureProfile.envelopedSignature, SignatureProfile.exclusiveC14N]
+        if list.count == expected.count, zip(list, expected).allSatisfy({ $0.isNamed("Transform", in: Namespace.xmlDSig) && hasOnlyAlgorithm($0, $1) }) {
+            return
+        }
         var uris: [String] = []
         for transform in list {
             guard transform.isNamed("Transform", in: Namespace.xmlDSig) else {

@@ -39,8 +39,15 @@ public struct XMLElement: @unchecked Sendable {
         guard let pointer else { return false }
         var string = string
         return string.withUTF8 { utf8 in
-            for index in 0..<utf8.count where pointer[index] == 0 || pointer[index] != utf8[index] { return false }
-            return pointer[utf8.count] == 0
+            guard let expected = utf8.baseAddress else { return pointer.pointee == 0 }
+            var index = 0
+            while index < utf8.count {
+                let byte = pointer[index]
+                // Stop at the C string's end: a shorter name never reads past its NUL.
+                if byte == 0 || byte != expected[index] { return false }
+                index &+= 1
+            }
+            return pointer[index] == 0
         }
     }
 
@@ -189,6 +196,22 @@ public struct XMLElement: @unchecked Sendable {
             attribute = current.pointee.next
         }
         return nil
+    }
+
+    /// True when the unqualified attribute `name` is present with exactly `value`, compared in place (no String is made
+    /// from the attribute: the verifier checks every algorithm identifier of every message this way first).
+    public func attribute(_ name: String, equals value: String) -> Bool {
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            if current.pointee.ns == nil, Self.cString(current.pointee.name, equals: name) {
+                guard let only = current.pointee.children, only.pointee.next == nil, only.pointee.type == XML_TEXT_NODE else {
+                    return self.attribute(name) == value
+                }
+                return Self.cString(only.pointee.content, equals: value)
+            }
+            attribute = current.pointee.next
+        }
+        return false
     }
 
     /// Names of every attribute on this element (namespace declarations are not attributes).

@@ -26,8 +26,10 @@ public final class TransactionEngine: Sendable {
 
     /// Opens (creating and migrating if needed) the database at `path`, applies the seed's
     /// accounts and approval rules that are not there yet, and starts the writer.
+    /// `walBytesMax` is how long the WAL may grow before the writer rewinds it (`WALCheckpointer`).
     public static func open(path: String, configuration: EngineConfiguration, clock: any EngineClock = SystemClock(),
-                            clearing: any ClearingSystem = ClearingSimulator()) throws -> TransactionEngine {
+                            clearing: any ClearingSystem = ClearingSimulator(),
+                            walBytesMax: Int = 16 << 20) throws -> TransactionEngine {
         try configuration.validate()
         var config = Configuration()
         config.prepareDatabase { db in
@@ -38,25 +40,35 @@ public final class TransactionEngine: Sendable {
             // No automatic checkpoints on the writer: the commit that crossed the threshold made its whole group
             // wait for the copy (the daemon's p99). WALCheckpointer checkpoints from its own connection instead.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // When the writer rewinds the WAL, a file a burst made longer than this is cut back to it.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(4 * walBytesMax)")
         }
         config.publicStatementArguments = false
         let pool = try DatabasePool(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
         try pool.write { db in try db.execute(sql: TransactionEngine.responseJournalTable) }
         try pool.write { db in try EngineSeeder(configuration: configuration, now: clock.nowEpochSeconds()).apply(db) }
-        let checkpointer = try WALCheckpointer(path: path)
-        return TransactionEngine(configuration: configuration, pool: pool, checkpointer: checkpointer, clock: clock, clearing: clearing)
+        return try TransactionEngine(configuration: configuration, pool: pool, path: path, walBytesMax: walBytesMax, clock: clock, clearing: clearing)
     }
 
-    private init(configuration: EngineConfiguration, pool: DatabasePool, checkpointer: WALCheckpointer, clock: any EngineClock,
-                 clearing: any ClearingSystem) {
+    private init(configuration: EngineConfiguration, pool: DatabasePool, path: String, walBytesMax: Int, clock: any EngineClock,
+                 clearing: any ClearingSystem) throws {
         self.configuration = configuration
         self.pool = pool
-        self.checkpointer = checkpointer
         self.clock = clock
         let state = LedgerWriter(configuration: configuration, clock: clock, clearing: clearing)
-        writer = GroupCommitWriter(pool: pool, state: state, commandsMax: configuration.bounds.groupCommitCommandsMax)
+        let writer = GroupCommitWriter(pool: pool, state: state, commandsMax: configuration.bounds.groupCommitCommandsMax)
+        self.writer = writer
+        do {
+            checkpointer = try WALCheckpointer(path: path, walBytesMax: walBytesMax) { writer.requestWALRewind() }
+        } catch {
+            writer.close()
+            throw error
+        }
     }
+
+    /// Times the writer rewound the WAL to its beginning since open (the file stays bounded while this grows).
+    public var walRewinds: Int { writer.walRewinds }
 
     /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
     /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.

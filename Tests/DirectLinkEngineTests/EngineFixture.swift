@@ -26,9 +26,11 @@ final class EngineFixture: @unchecked Sendable {
     let configuration: EngineConfiguration
     private(set) var engine: TransactionEngine
     private var serialCounter = 0
+    let walBytesMax: Int
 
-    init(hour: Int = 10, minute: Int = 0, date: BusinessDate = EngineFixture.today,
+    init(hour: Int = 10, minute: Int = 0, date: BusinessDate = EngineFixture.today, walBytesMax: Int = 16 << 20,
          configure: (inout EngineConfiguration) -> Void = { _ in }) throws {
+        self.walBytesMax = walBytesMax
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("engine.sqlite").path
@@ -36,7 +38,7 @@ final class EngineFixture: @unchecked Sendable {
         var configuration = try EngineConfiguration.load(directory: Self.confDirectory)
         configure(&configuration)
         self.configuration = configuration
-        engine = try TransactionEngine.open(path: path, configuration: configuration, clock: clock)
+        engine = try TransactionEngine.open(path: path, configuration: configuration, clock: clock, walBytesMax: walBytesMax)
     }
 
     deinit {
@@ -47,7 +49,7 @@ final class EngineFixture: @unchecked Sendable {
     /// Closes and reopens the engine on the same database (a clean restart).
     func reopen() throws {
         engine.close()
-        engine = try TransactionEngine.open(path: path, configuration: configuration, clock: clock)
+        engine = try TransactionEngine.open(path: path, configuration: configuration, clock: clock, walBytesMax: walBytesMax)
     }
 
     func nextSerial() -> String {

@@ -23,10 +23,22 @@ enum Fixture {
     }
 
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("audit-test-\(UUID().uuidString)")
+        let url = runDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Every directory of this test process lives under one parent named by its pid. Swift Testing has no process-wide
+    /// teardown, and the logs stay open until their tests end, so instead each run deletes the parents of runs whose
+    /// process is gone (thousands of directories had piled up in /tmp).
+    static let runDirectory: URL = {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-audit-tests")
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] {
+            if let pid = Int32(entry), pid == getpid() || kill(pid, 0) == 0 { continue }
+            try? FileManager.default.removeItem(at: base.appendingPathComponent(entry))
+        }
+        return base.appendingPathComponent("\(getpid())")
+    }()
 
     static func openLog(_ directory: URL, limits: AuditLimits = .default,
                         clock: @escaping @Sendable () -> Date = { Date() }) throws -> AuditLog {

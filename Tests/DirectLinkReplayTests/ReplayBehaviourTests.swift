@@ -27,6 +27,7 @@ struct ReplayBehaviourTests {
 
     @Test func brokenGoldenFailsWithADiffNamingTheChangedLine() async throws {
         let copy = try Repository.copy("erp-intra-bank-payment")
+        defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
         try replace("<Balance>9987500.00</Balance>", with: "<Balance>9987400.00</Balance>", in: copy.appendingPathComponent("03-balances-after.golden.xml"))
         let result = try await run(copy)
         #expect(result.failed)
@@ -46,6 +47,7 @@ struct ReplayBehaviourTests {
 
     @Test func wrongExpectedBalanceFailsNamingTheAccount() async throws {
         let copy = try Repository.copy("erp-intra-bank-payment")
+        defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
         try replace("\"6229000100000001\": \"9987500.00\"", with: "\"6229000100000001\": \"9987000.00\"", in: copy.appendingPathComponent("scenario.json"))
         let result = try await run(copy)
         #expect(result.steps[0].outcome == .failed("balance of 6229000100000001: expected 9987000.00, actual 9987500.00"))
@@ -53,6 +55,7 @@ struct ReplayBehaviourTests {
 
     @Test func updateRewritesTheGolden() async throws {
         let copy = try Repository.copy("erp-balances")
+        defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
         let golden = copy.appendingPathComponent("01-maker-reads-three-accounts.golden.xml")
         let original = try String(contentsOf: golden, encoding: .utf8)
         try replace("<Status>frozen</Status>", with: "<Status>active</Status>", in: golden)
@@ -67,6 +70,7 @@ struct ReplayBehaviourTests {
 
     @Test func missingGoldenFailsAndUpdateCreatesIt() async throws {
         let copy = try Repository.copy("erp-gbk-message")
+        defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
         let golden = copy.appendingPathComponent("02-status-in-utf8.golden.xml")
         let original = try Data(contentsOf: golden)
         try FileManager.default.removeItem(at: golden)
@@ -78,6 +82,7 @@ struct ReplayBehaviourTests {
 
     @Test func junitReportIsWellFormedWithTheRightCounts() async throws {
         let broken = try Repository.copy("erp-intra-bank-payment")
+        defer { try? FileManager.default.removeItem(at: broken.deletingLastPathComponent()) }
         try replace("<Balance>9987500.00</Balance>", with: "<Balance>1.00</Balance>", in: broken.appendingPathComponent("03-balances-after.golden.xml"))
         let failing = try await run(broken)
         let passing = try await run(Repository.scenarios.appendingPathComponent("erp-balances"))

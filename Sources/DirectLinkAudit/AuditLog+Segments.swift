@@ -73,7 +73,15 @@ extension AuditLog {
     /// Starts a new segment when the current one is full or was opened on an earlier UTC day.
     /// Caller holds `lock`.
     func rotateIfNeeded(now: Date) throws {
-        let today = SegmentName.utcDay(now)
+        // Unix time has exactly 86,400 s per day, as UTC dates (no leap seconds): same day number, same date.
+        let dayNumber = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
+        let today: String
+        if let lastDay, lastDay.number == dayNumber {
+            today = lastDay.name
+        } else {
+            today = SegmentName.utcDay(now)
+            lastDay = (dayNumber, today)
+        }
         let hasRecords = segment.size > Segment.headerBytes
         guard hasRecords, segment.size >= limits.segmentBytesMax || today != segmentName.day else { return }
         let next = SegmentName(sequence: segmentName.sequence + 1, day: today)

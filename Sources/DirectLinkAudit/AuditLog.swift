@@ -28,6 +28,9 @@ public final class AuditLog: @unchecked Sendable {
     var tree = MerkleTree()
     var segment: AppendFile
     var segmentName: SegmentName
+    /// The UTC day (days since 1970) of the last append and its yyyyMMdd name: formatting a date costs more than the
+    /// rest of a small append, and the name changes once a day.
+    var lastDay: (number: Int, name: String)?
     let checkpointFile: AppendFile
     var checkpoints: [Checkpoint]
     var bySerial: [String: [RecordLocation]] = [:]

@@ -79,7 +79,8 @@ extension AuditLog {
         if let lastDay, lastDay.number == dayNumber {
             today = lastDay.name
         } else {
-            today = SegmentName.utcDay(now)
+            // The name from the number itself, so the two cannot straddle midnight apart.
+            today = SegmentName.utcDay(Date(timeIntervalSince1970: Double(dayNumber) * 86_400))
             lastDay = (dayNumber, today)
         }
         let hasRecords = segment.size > Segment.headerBytes

@@ -25,7 +25,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var committedTransactions = 0
     private var committedCommands = 0
     private var rewindRequested = false
-    private var rewinds = 0
 
     private let pool: DatabasePool
     private let state: LedgerWriter  // Touched only by the writer thread.
@@ -98,11 +97,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.withLock { rewindRequested = true }
     }
 
-    /// How many of those checkpoints left the WAL fully copied, so that the next group rewound it.
-    var walRewinds: Int {
-        condition.withLock { rewinds }
-    }
-
     /// Stops taking commands, finishes those queued, and waits for the writer thread to end.
     func close() {
         condition.lock()
@@ -143,20 +137,26 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// A PASSIVE checkpoint on the writer's own connection, between groups. The background checkpointer has already
-    /// copied almost everything; with no write in progress this one copies the rest, and when nothing is left in the
-    /// WAL that a reader still needs, SQLite starts the next transaction at the beginning of the WAL file instead of
-    /// appending to it. It takes one database sync (about a millisecond) once per `WALCheckpointer.walBytesMax` of WAL.
+    /// copied most of the WAL; with no write in progress this one copies what was appended since (and syncs the WAL
+    /// and the database, `synchronous=FULL`), and when no reader still needs the old frames SQLite starts the next
+    /// transaction at the beginning of the WAL file instead of appending. A reader that began before this checkpoint
+    /// can prevent that; the checkpointer asks again on its next pass. It runs once per `walBytesMax` of WAL at most,
+    /// and the group after it waits for it. Failures (a checkpoint already running) leave the WAL to the next request.
     private func checkpointForRewind() {
-        let complete = (try? pool.writeWithoutTransaction { db -> Bool in
-            // (busy, frames in the WAL, frames copied)
-            guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") else { return false }
-            let busy: Int = row[0], frames: Int = row[1], copied: Int = row[2]
-            return busy == 0 && frames == copied
-        }) ?? false
-        if complete { condition.withLock { rewinds += 1 } }
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     private func commit(_ group: [Job]) {
+        var outcomes: [() -> Void] = []
+        outcomes.reserveCapacity(group.count)
+        commit(group, into: &outcomes)
+        for outcome in outcomes { outcome() }
+    }
+
+    /// Runs `group` in one transaction and appends what each caller is to hear. Callers hear nothing until the whole
+    /// group — including every isolated retry — has been written, so a batch told of one failed command finds the
+    /// others of its group already committed.
+    private func commit(_ group: [Job], into outcomes: inout [() -> Void]) {
         var deliveries: [() -> Void] = []
         deliveries.reserveCapacity(group.count)
         do {
@@ -174,18 +174,18 @@ final class GroupCommitWriter: @unchecked Sendable {
             state.discardCaches()
             if group.count > 1 {
                 // Isolate: one command that cannot be written must not fail the others with it.
-                for job in group { commit([job]) }
+                for job in group { commit([job], into: &outcomes) }
                 return
             }
             let failure = EngineError(.storageFailure, "the transaction did not commit; nothing of it was applied: \(error)")
-            for job in group { job.fail(failure) }
+            for job in group { outcomes.append { job.fail(failure) } }
             return
         }
         condition.lock()
         committedTransactions += 1
         committedCommands += group.count
         condition.unlock()
-        for deliver in deliveries { deliver() }
+        outcomes += deliveries
     }
 
     /// How many transactions have committed and how many commands they carried.

@@ -31,6 +31,9 @@ public final class TransactionEngine: Sendable {
                             clearing: any ClearingSystem = ClearingSimulator(),
                             walBytesMax: Int = 16 << 20) throws -> TransactionEngine {
         try configuration.validate()
+        guard walBytesMax >= 1 << 16, walBytesMax <= 1 << 36 else {
+            throw ConfigurationError("walBytesMax must be between 64 KiB and 64 GiB (got \(walBytesMax))")
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             // Money: every commit reaches the disk before the caller hears of it.
@@ -67,8 +70,8 @@ public final class TransactionEngine: Sendable {
         }
     }
 
-    /// Times the writer rewound the WAL to its beginning since open (the file stays bounded while this grows).
-    public var walRewinds: Int { writer.walRewinds }
+    /// Times the WAL was seen to start again from its beginning since open (the file stays bounded while this grows).
+    public var walRewinds: Int { checkpointer.rewindCount }
 
     /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
     /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.

@@ -13,8 +13,9 @@ import GRDB
 /// payments, the kernel zeroing and allocating each new block). So once the WAL holds more than `walBytesMax`, this
 /// thread asks the writer to checkpoint once itself between two groups (`GroupCommitWriter.requestWALRewind`): only the
 /// frames written since the last pass are left to copy, and the next group starts the WAL from its beginning,
-/// overwriting blocks already on disk. The file is thus bounded by `walBytesMax` plus what the writer appends in one
-/// `interval`; the writer's `journal_size_limit` cuts it back to four times `walBytesMax` after a burst.
+/// overwriting blocks already on disk. A reader that began before that checkpoint can keep SQLite from rewinding (it
+/// then appends), so the bound is best effort: `walBytesMax` plus what the writer appends between passes in which a
+/// rewind succeeds. The writer's `journal_size_limit` cuts the file back to four times `walBytesMax` after a burst.
 final class WALCheckpointer: @unchecked Sendable {
     private let queue: DatabaseQueue
     private let walBytesMax: Int
@@ -23,6 +24,9 @@ final class WALCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopping = false
     private var finished = false
+    // Touched only by the checkpoint thread, read under `condition`.
+    private var lastFrames = 0
+    private var rewinds = 0
 
     init(path: String, walBytesMax: Int, interval: TimeInterval = 0.2,
          requestRewind: @escaping @Sendable () -> Void) throws {
@@ -53,15 +57,22 @@ final class WALCheckpointer: @unchecked Sendable {
         }
     }
 
+    /// Times the WAL was seen to start again from its beginning (fewer frames than at the previous pass).
+    var rewindCount: Int {
+        condition.withLock { rewinds }
+    }
+
     private func checkpoint() {
-        // Errors (a concurrent checkpoint, a full disk) leave the WAL as it is; the next round tries again.
-        let walBytes = try? queue.writeWithoutTransaction { db -> Int in
-            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-            // (busy, frames in the WAL, frames copied)
-            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
-            return (row?[1] ?? 0) * (pageSize + 24)
+        // A checkpoint already running (the writer's) throws SQLITE_BUSY, a full disk an I/O error: either leaves
+        // the WAL as it is, and the next pass tries again.
+        guard let (frames, pageSize) = try? queue.writeWithoutTransaction({ db -> (Int, Int) in
+            (try db.checkpoint(.passive).walFrameCount, try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
+        }) else { return }
+        condition.withLock {
+            if frames < lastFrames { rewinds += 1 }
+            lastFrames = frames
         }
-        if let walBytes, walBytes > walBytesMax { requestRewind() }
+        if frames * (pageSize + 24) > walBytesMax { requestRewind() }
     }
 
     /// One last checkpoint, then the thread ends.

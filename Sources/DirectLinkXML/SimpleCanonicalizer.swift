@@ -8,7 +8,8 @@ internal import CLibXML2
 ///
 /// The same holds for a whole message without its `ds:Signature` (the enveloped-signature transform), which is
 /// the root element's subtree minus that one element: outside the root there is nothing but comments, since the
-/// parser refuses DTDs and processing instructions.
+/// parser refuses DTDs and processing instructions; and for a whole unsigned document, parsed or built in memory,
+/// which the signer digests (requests in tests and `directlink sign`, every response of the daemon).
 ///
 /// `canonicalize` returns nil for any other shape, and the caller falls back to libxml2. This exists because
 /// libxml2 decides visibility node by node over the whole document, which costs as much as canonicalizing the

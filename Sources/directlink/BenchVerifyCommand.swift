@@ -23,6 +23,12 @@ struct BenchVerifyCommand: ParsableCommand {
     @Flag(help: "Also time each stage (parse, schema, canonicalization, digest) separately.") var breakdown = false
     @Option(help: "Payment message to sign and verify.") var message: String = ResourceLocator.path("Fixtures/messages/corpa/single-payment.xml")
 
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite, slice > 0, slice.isFinite, seconds / slice <= 100_000 else {
+            throw ValidationError("--seconds and --slice must be positive, with at most 100,000 slices")
+        }
+    }
+
     func run() throws {
         let store = try TrustStore(caBundlePath: "\(pki)/ca-bundle.pem", crlPaths: ["\(pki)/crls.pem"])
         let schema = try XMLSchema(xsd: ResourceLocator.read(ResourceLocator.path("Schemas/directlink-1.xsd")))

@@ -34,7 +34,8 @@ enum Fixture {
     static let runDirectory: URL = {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-audit-tests")
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] {
-            if let pid = Int32(entry), pid == getpid() || kill(pid, 0) == 0 { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it exists, not ours).
+            if let pid = Int32(entry), pid == getpid() || kill(pid, 0) == 0 || errno == EPERM { continue }
             try? FileManager.default.removeItem(at: base.appendingPathComponent(entry))
         }
         return base.appendingPathComponent("\(getpid())")

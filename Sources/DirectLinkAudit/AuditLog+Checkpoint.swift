@@ -48,9 +48,11 @@ extension AuditLog {
         }
     }
 
-    /// Signs a final checkpoint. Call on shutdown; the log may still be used afterwards.
+    /// Signs a final checkpoint and cuts the newest segment's reserved zeros. Call on shutdown; the log may still
+    /// be used afterwards.
     public func close() throws {
         _ = try checkpoint()
+        try lock.withLock { try segment.trimReserve() }
     }
 
     private func checkpointLocked(now: Date) throws -> Checkpoint {

@@ -17,11 +17,13 @@ extension AuditLog {
         let names = try SegmentName.list(in: directory)
         var tree = MerkleTree()
         var bySerial: [String: [RecordLocation]] = [:]
+        var newestDataEnd = 0
         for (position, name) in names.enumerated() {
             let path = directory.appendingPathComponent(name.fileName).path
             let data = try AppendFile.read(path)
             let isNewest = position == names.count - 1
             let scan = try SegmentScanner.scan(data, name: name, firstIndex: tree.size, isNewest: isNewest, limits: limits)
+            newestDataEnd = max(scan.dataEnd, Segment.headerBytes)
             for frame in scan.frames {
                 tree.append(leafHash: frame.leafHash)
                 let key: (corpId: String, serialNo: String)
@@ -39,7 +41,7 @@ extension AuditLog {
                     throw AuditError(.checkpointBeyondLog, "\(name.fileName) offset \(torn.offset): \(torn.reason), but the newest checkpoint covers \(protectedRecords) records; nothing was cut",
                                      recordIndex: tree.size)
                 }
-                let file = try AppendFile(path: path)
+                let file = try AppendFile(path: path, reserveBytes: limits.segmentReserveBytes)
                 recovery.segmentBytesDropped = data.count - torn.offset
                 recovery.segmentReason = torn.reason
                 if torn.offset < Segment.headerBytes {
@@ -52,18 +54,20 @@ extension AuditLog {
             }
         }
         if let newest = names.last {
-            let file = try AppendFile(path: directory.appendingPathComponent(newest.fileName).path)
+            let file = try AppendFile(path: directory.appendingPathComponent(newest.fileName).path, reserveBytes: limits.segmentReserveBytes)
+            // Past a torn tail the file was cut (`dataEnd` is its length); otherwise reserved zeros may follow the data.
+            file.setDataEnd(min(newestDataEnd, file.allocated))
             return OpenedSegments(tree: tree, bySerial: bySerial, file: file, name: newest)
         }
         let first = SegmentName(sequence: 1, day: SegmentName.utcDay(now))
-        let file = try createSegment(first, firstIndex: 0, directory: directory)
+        let file = try createSegment(first, firstIndex: 0, directory: directory, reserveBytes: limits.segmentReserveBytes)
         return OpenedSegments(tree: tree, bySerial: bySerial, file: file, name: first)
     }
 
-    static func createSegment(_ name: SegmentName, firstIndex: UInt64, directory: URL) throws -> AppendFile {
+    static func createSegment(_ name: SegmentName, firstIndex: UInt64, directory: URL, reserveBytes: Int) throws -> AppendFile {
         let path = directory.appendingPathComponent(name.fileName).path
         guard !FileManager.default.fileExists(atPath: path) else { throw AuditError(.io, "\(name.fileName) already exists") }
-        let file = try AppendFile(path: path)
+        let file = try AppendFile(path: path, reserveBytes: reserveBytes)
         try file.write(Segment.header(firstIndex: firstIndex))
         try file.sync()
         try AppendFile.syncDirectory(directory.path)
@@ -86,7 +90,9 @@ extension AuditLog {
         let hasRecords = segment.size > Segment.headerBytes
         guard hasRecords, segment.size >= limits.segmentBytesMax || today != segmentName.day else { return }
         let next = SegmentName(sequence: segmentName.sequence + 1, day: today)
-        segment = try Self.createSegment(next, firstIndex: tree.size, directory: directory)
+        // A sealed segment ends with its last record: its reserved zeros are cut before the next one starts.
+        try segment.trimReserve()
+        segment = try Self.createSegment(next, firstIndex: tree.size, directory: directory, reserveBytes: limits.segmentReserveBytes)
         segmentName = next
     }
 }

@@ -11,6 +11,8 @@ struct SegmentScan: Sendable {
     var frames: [ScannedFrame] = []
     /// File offset where a torn tail starts (the file should be truncated there), and why.
     var tornTail: (offset: Int, reason: String)?
+    /// Where the last good frame ends: the file's length, or the start of the zeros reserved after it.
+    var dataEnd = 0
 }
 
 /// Reads frames, checking them in the order docs/audit.md lists: header, framing, checksum, index.
@@ -39,6 +41,10 @@ enum SegmentScanner {
         var offset = Segment.headerBytes
         var index = firstIndex
         while offset < data.count {
+            // Zeros to the end of the file are space reserved for records (`AppendFile.reserveBytes`), not a record.
+            // Cutting records off by zeroing them is no more hidden than cutting the file: the next segment's first
+            // index and the signed checkpoints still count them.
+            if data[offset] == 0, data[offset...].allSatisfy({ $0 == 0 }) { break }
             switch frame(in: data, at: offset, limits: limits) {
             case .good(let bodyEnd, let leafHash):
                 let claimed = data[offset + 9..<offset + 17].reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
@@ -52,11 +58,13 @@ enum SegmentScanner {
             case .bad(let code, let reason):
                 if isNewest, !hasGoodFrame(in: data, after: offset, limits: limits) {
                     scan.tornTail = (offset, reason)
+                    scan.dataEnd = offset
                     return scan
                 }
                 throw AuditError(code, "\(name.fileName) offset \(offset): \(reason)", recordIndex: index)
             }
         }
+        scan.dataEnd = offset
         return scan
     }
 

@@ -90,16 +90,50 @@ struct AuditLogTests {
         #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 5)
     }
 
-    @Test func zeroFilledTailIsCutOnOpen() throws {
+    /// Zeros after the last record are the space an open segment reserves (a crash leaves them): not a torn tail.
+    /// Reopened, the log writes its next records over them, and the verifier reads the file either way.
+    @Test func zeroFilledTailIsReservedSpaceWrittenOverAfterReopening() throws {
         let directory = try Fixture.populatedLog(exchanges: 2)
         let path = try Fixture.segmentPaths(directory)[0]
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(count: 700))
         try handle.close()
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 4)
         let reopened = try Fixture.openLog(directory)
         #expect(reopened.size == 4)
-        #expect(reopened.recovery.segmentBytesDropped == 700)
+        #expect(reopened.recovery.segmentBytesDropped == 0)
+        _ = try reopened.append(try Fixture.exchange(serial: "after", signer: Fixture.makerSigner()))
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 6)
+        try reopened.close()
+        // Closed, the segment ends with its last record.
+        #expect(try SegmentEditor(path: path).bytes.count == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 6)
+    }
+
+    /// While the log is open, records are written over zeros reserved ahead of them, so that an fdatasync changes
+    /// neither the file's size nor its blocks; a copy taken then (what a crash leaves) reads back whole.
+    @Test func anOpenSegmentReservesZerosAheadAndACopyOfItVerifies() throws {
+        var limits = AuditLimits()
+        limits.segmentReserveBytes = 64 << 10
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory, limits: limits)
+        let signer = try Fixture.makerSigner()
+        for number in 0..<30 { _ = try log.append(try Fixture.exchange(serial: "R\(number)", signer: signer)) }
+        let path = try Fixture.segmentPaths(directory)[0]
+        let fileBytes = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let dataBytes = try SegmentEditor(path: path).bytes.count
+        #expect(fileBytes > dataBytes)
+        #expect(fileBytes % (64 << 10) == 0, "the file grows by whole reserves")
+        let copy = try Fixture.temporaryDirectory()
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name != "LOCK" {
+            try FileManager.default.copyItem(at: directory.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+        }
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: copy).records == 60)
+        let reopened = try Fixture.openLog(copy, limits: limits)
+        #expect(reopened.size == 60)
+        #expect(reopened.recovery.segmentBytesDropped == 0)
+        try log.close()
     }
 
     @Test func corruptionFollowedByGoodRecordsRefusesToOpen() throws {

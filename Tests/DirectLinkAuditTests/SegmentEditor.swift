@@ -14,7 +14,8 @@ struct SegmentEditor {
         header = Array(bytes[0..<16])
         frames = []
         var offset = 16
-        while offset + 8 <= bytes.count {
+        // Stops at the zeros an open segment reserves after its last record (`save` writes the frames only).
+        while offset + 8 <= bytes.count, bytes[offset...].contains(where: { $0 != 0 }) {
             let length = bytes[offset + 4..<offset + 8].reduce(0) { ($0 << 8) | Int($1) }
             let end = offset + 8 + length + 32
             guard end <= bytes.count else { break }

@@ -58,7 +58,6 @@ public enum RawInsertBaseline {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         let pool = try DatabasePool(path: path, configuration: config)

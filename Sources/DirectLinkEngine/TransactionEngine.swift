@@ -38,8 +38,9 @@ public final class TransactionEngine: Sendable {
         config.prepareDatabase { db in
             // Money: every commit reaches the disk before the caller hears of it.
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // 64 MiB page cache per connection (the default is 2 MiB): the writer re-reads hot index pages.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // SQLite's default page cache (2 MiB). A 64 MiB cache on the writer was measured to cost, not help: under the
+            // daemon's load SQLite keeps emptying the writer's page cache (pcache1's truncate walked its whole hash,
+            // ~20% of the writer thread's CPU), and `bench engine` ran no faster with it.
             // No automatic checkpoints on the writer: the commit that crossed the threshold made its whole group
             // wait for the copy (the daemon's p99). WALCheckpointer checkpoints from its own connection instead.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")

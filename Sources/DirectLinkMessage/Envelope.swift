@@ -51,26 +51,33 @@ enum Envelope {
         guard root.isNamed("Message", in: Namespace.directLink) else {
             throw MessageRejection(.envelopeStructure, "root element must be {\(Namespace.directLink)}Message, found {\(root.namespaceURI ?? "")}\(root.name)", path: root.path)
         }
-        let children = root.children
-        var heads: [XMLElement] = [], bodies: [XMLElement] = [], signatures: [XMLElement] = []
-        var stranger: XMLElement?
-        for child in children {
+        // One pass over Message's children, in place: this runs for every inbound message.
+        var head: XMLElement?, body: XMLElement?, signature: XMLElement?, stranger: XMLElement?
+        var heads = 0, bodies = 0
+        var first: XMLElement?, last: XMLElement?
+        var next = root.firstChildElement
+        while let child = next {
+            if first == nil { first = child }
+            last = child
             if child.isNamed("Head", in: Namespace.directLink) {
-                heads.append(child)
+                heads += 1
+                if head == nil { head = child }
             } else if child.isNamed("Body", in: Namespace.directLink) {
-                bodies.append(child)
+                bodies += 1
+                if body == nil { body = child }
             } else if child.isNamed("Signature", in: Namespace.xmlDSig) {
-                signatures.append(child)
+                if signature == nil { signature = child }
             } else if stranger == nil {
                 stranger = child
             }
+            next = child.nextSiblingElement
         }
-        let allSignatures = root.descendants(named: "Signature", in: Namespace.xmlDSig)
-        guard heads.count == 1, let head = heads.first else {
-            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Head (found \(heads.count))", path: root.path)
+        let signatureCount = root.countDescendants(named: "Signature", in: Namespace.xmlDSig)
+        guard heads == 1, let head else {
+            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Head (found \(heads))", path: root.path)
         }
-        guard bodies.count == 1, let body = bodies.first else {
-            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Body (found \(bodies.count))", path: root.path)
+        guard bodies == 1, let body else {
+            throw MessageRejection(.envelopeStructure, "Message must contain exactly one Body (found \(bodies))", path: root.path)
         }
         if let stranger {
             throw MessageRejection(.envelopeStructure, "unexpected element {\(stranger.namespaceURI ?? "")}\(stranger.name) in Message", path: stranger.path)
@@ -78,28 +85,30 @@ enum Envelope {
         if root.hasNonWhitespaceText {
             throw MessageRejection(.envelopeStructure, "Message may contain only elements", path: root.path)
         }
-        let bodyChildren = body.children
-        guard bodyChildren.count == 1 else {
-            throw MessageRejection(.envelopeStructure, "Body must contain exactly one transaction element (found \(bodyChildren.count))", path: body.path)
+        let transactions = body.childElementCount
+        guard transactions == 1 else {
+            throw MessageRejection(.envelopeStructure, "Body must contain exactly one transaction element (found \(transactions))", path: body.path)
         }
         switch placement {
         case .none:
-            if let signature = allSignatures.first {
-                throw MessageRejection(.signatureMultiple, "the CMS binding carries no ds:Signature inside the XML", path: signature.path)
+            if signatureCount > 0 {
+                let found = root.descendants(named: "Signature", in: Namespace.xmlDSig)
+                throw MessageRejection(.signatureMultiple, "the CMS binding carries no ds:Signature inside the XML", path: found.first?.path)
             }
             return (head, body, nil)
         case .enveloped:
-            guard !allSignatures.isEmpty else {
+            guard signatureCount > 0 else {
                 throw MessageRejection(.signatureMissing, "Message has no ds:Signature", path: root.path)
             }
-            guard allSignatures.count == 1 else {
-                throw MessageRejection(.signatureMultiple, "Message has \(allSignatures.count) ds:Signature elements; exactly one is accepted", path: allSignatures[1].path)
+            guard signatureCount == 1 else {
+                let found = root.descendants(named: "Signature", in: Namespace.xmlDSig)
+                throw MessageRejection(.signatureMultiple, "Message has \(signatureCount) ds:Signature elements; exactly one is accepted", path: found.dropFirst().first?.path)
             }
-            guard let signature = signatures.first else {
-                throw MessageRejection(.signaturePlacement, "ds:Signature must be a direct child of Message", path: allSignatures[0].path)
+            guard let signature else {
+                let found = root.descendants(named: "Signature", in: Namespace.xmlDSig)
+                throw MessageRejection(.signaturePlacement, "ds:Signature must be a direct child of Message", path: found.first?.path)
             }
-            guard let first = children.first, let last = children.last,
-                  first.isSameNode(as: signature) || last.isSameNode(as: signature) else {
+            guard let first, let last, first.isSameNode(as: signature) || last.isSameNode(as: signature) else {
                 throw MessageRejection(.signaturePlacement, "ds:Signature must be the first or the last child of Message", path: signature.path)
             }
             return (head, body, signature)
@@ -108,11 +117,15 @@ enum Envelope {
 
     /// Reads the Head fields (the schema has already required them when validation is on). A response to a request
     /// that could not be read may omit TxCode, CorpId, OperatorId and SerialNo; they are read as empty.
+    private static let headFieldNames = ["TxCode", "CorpId", "OperatorId", "SerialNo", "Timestamp", "RetCode"]
+
     static func head(_ head: XMLElement) throws(MessageRejection) -> MessageHead {
         // One pass over Head's children; the first element of each name counts, as `child(_:in:)` would pick it.
-        let names = ["TxCode", "CorpId", "OperatorId", "SerialNo", "Timestamp", "RetCode"]
+        let names = headFieldNames
         var values: [String?] = Array(repeating: nil, count: names.count)
-        for child in head.children {
+        var next = head.firstChildElement
+        while let child = next {
+            next = child.nextSiblingElement
             guard let slot = names.firstIndex(where: { child.isNamed($0, in: Namespace.directLink) }), values[slot] == nil else { continue }
             // The schema collapses white space around these tokens; read them the way it checked them.
             values[slot] = child.text.trimmingXMLWhitespace
@@ -154,7 +167,7 @@ enum Envelope {
 
     /// The Body element must be the one the transaction code names.
     static func checkBody(_ body: XMLElement, head: MessageHead) throws(MessageRejection) {
-        guard let transaction = body.children.first else { return }
+        guard let transaction = body.firstChildElement else { return }
         if head.retCode != nil && head.txCode.isEmpty {
             guard transaction.isNamed("ErrorResult", in: Namespace.directLink) else {
                 throw MessageRejection(.bodyMismatch, "a response without TxCode carries ErrorResult", path: transaction.path)
@@ -164,6 +177,8 @@ enum Envelope {
         guard let expected = bodies[head.txCode] else {
             throw MessageRejection(.bodyMismatch, "unknown TxCode \(head.txCode)", path: body.path)
         }
+        // A request (the inbound hot path) names one element: compare it in place.
+        if head.retCode == nil, transaction.isNamed(expected.request, in: Namespace.directLink) { return }
         let allowed = head.retCode == nil ? [expected.request] : expected.responses.union(["ErrorResult"])
         guard transaction.namespaceURI == Namespace.directLink, allowed.contains(transaction.name) else {
             throw MessageRejection(.bodyMismatch, "TxCode \(head.txCode) needs Body/\(allowed.sorted().joined(separator: " or ")), found \(transaction.name)", path: transaction.path)

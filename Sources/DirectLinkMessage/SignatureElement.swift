@@ -17,9 +17,28 @@ struct SignatureElement {
     /// Reads `signature` under the profile; the first failing rule decides the code.
     init(_ signature: XMLElement) throws(MessageRejection) {
         try Self.expectAttributes(signature, allowed: [])
-        let parts = try Self.expectChildren(signature, ["SignedInfo", "SignatureValue", "KeyInfo"])
-        let signedInfo = parts[0]
+        let (signedInfo, signatureValue, keyInfo) = try Self.expectChildren(signature, "SignedInfo", "SignatureValue", "KeyInfo")
         try Self.expectAttributes(signedInfo, allowed: [])
+        let canonicalization: XMLElement, method: XMLElement, reference: XMLElement
+        if let usual = Self.children(of: signedInfo, named: "CanonicalizationMethod", "SignatureMethod", "Reference") {
+            (canonicalization, method, reference) = usual
+        } else {
+            (canonicalization, method, reference) = try Self.diagnoseSignedInfo(signedInfo)
+        }
+        try Self.checkCanonicalization(canonicalization)
+        let algorithm = try Self.signatureMethod(method)
+        let (digestAlgorithm, digestValue) = try Self.reference(reference)
+        self.signedInfo = signedInfo
+        self.algorithm = algorithm
+        self.digestAlgorithm = digestAlgorithm
+        self.digestValue = digestValue
+        self.signatureValue = try Self.base64(signatureValue, code: .signatureValueFormat)
+        self.certificates = try Self.keyInfo(keyInfo)
+    }
+
+    /// SignedInfo that is not the usual three children: the rule it breaks, or its parts when only the later checks
+    /// can tell (the order of the checks is the profile's documented order).
+    private static func diagnoseSignedInfo(_ signedInfo: XMLElement) throws(MessageRejection) -> (XMLElement, XMLElement, XMLElement) {
         let infoChildren = signedInfo.children
         guard infoChildren.count >= 3,
               infoChildren[0].isNamed("CanonicalizationMethod", in: Namespace.xmlDSig),
@@ -28,30 +47,36 @@ struct SignatureElement {
         else {
             throw MessageRejection(.signatureStructure, "SignedInfo must hold CanonicalizationMethod, SignatureMethod and Reference", path: signedInfo.path)
         }
-        try Self.checkCanonicalization(infoChildren[0])
-        let algorithm = try Self.signatureMethod(infoChildren[1])
+        try checkCanonicalization(infoChildren[0])
+        _ = try signatureMethod(infoChildren[1])
         let references = Array(infoChildren.dropFirst(2))
         guard references.count == 1 else {
             throw MessageRejection(.referenceRejected, "exactly one Reference is accepted (found \(references.count))", path: references[1].path)
         }
-        let (digestAlgorithm, digestValue) = try Self.reference(references[0])
-        self.signedInfo = signedInfo
-        self.algorithm = algorithm
-        self.digestAlgorithm = digestAlgorithm
-        self.digestValue = digestValue
-        self.signatureValue = try Self.base64(parts[1], code: .signatureValueFormat)
-        self.certificates = try Self.keyInfo(parts[2])
+        return (infoChildren[0], infoChildren[1], references[0])
     }
 
-    private static func expectChildren(_ element: XMLElement, _ names: [String]) throws(MessageRejection) -> [XMLElement] {
-        let children = element.children
-        if children.count == names.count, zip(children, names).allSatisfy({ $0.isNamed($1, in: Namespace.xmlDSig) }) {
+    /// The three child elements of `element` when they are exactly `first`, `second`, `third` in the ds namespace,
+    /// found in place; nil otherwise (the caller then diagnoses with the full rules).
+    private static func children(of element: XMLElement, named first: String, _ second: String, _ third: String) -> (XMLElement, XMLElement, XMLElement)? {
+        guard let a = element.firstChildElement, a.isNamed(first, in: Namespace.xmlDSig),
+              let b = a.nextSiblingElement, b.isNamed(second, in: Namespace.xmlDSig),
+              let c = b.nextSiblingElement, c.isNamed(third, in: Namespace.xmlDSig),
+              c.nextSiblingElement == nil
+        else { return nil }
+        return (a, b, c)
+    }
+
+    private static func expectChildren(_ element: XMLElement, _ first: String, _ second: String, _ third: String) throws(MessageRejection) -> (XMLElement, XMLElement, XMLElement) {
+        if let found = children(of: element, named: first, second, third) {
             if element.hasNonWhitespaceText {
                 throw MessageRejection(.signatureStructure, "\(element.name) may contain only elements", path: element.path)
             }
-            return children
+            return found
         }
         // Not the expected children: say why, a foreign element first.
+        let names = [first, second, third]
+        let children = element.children
         if let stranger = children.first(where: { child in !names.contains { child.isNamed($0, in: Namespace.xmlDSig) } }) {
             throw MessageRejection(.signatureStructure, "\(stranger.name) is not accepted inside \(element.name) (no Object, Manifest or extensions)", path: stranger.path)
         }
@@ -112,26 +137,30 @@ struct SignatureElement {
             let what = uri.hasPrefix("#") ? "ID-based references are not accepted" : "external references are not accepted"
             throw MessageRejection(.referenceRejected, "Reference URI \"\(uri)\": \(what); use URI=\"\"", path: reference.path)
         }
-        let parts = try expectChildren(reference, ["Transforms", "DigestMethod", "DigestValue"])
-        try checkTransforms(parts[0])
-        let digestURI = try algorithmAttribute(parts[1])
+        let (transforms, method, value) = try expectChildren(reference, "Transforms", "DigestMethod", "DigestValue")
+        try checkTransforms(transforms)
+        let digestURI = try algorithmAttribute(method)
         guard let digest = SignatureProfile.digestMethods[digestURI] else {
             let why = SignatureProfile.refusedMethods[digestURI] ?? "not in the DirectLink profile"
-            throw MessageRejection(.digestAlgorithmRejected, "\(digestURI): \(why)", path: parts[1].path)
+            throw MessageRejection(.digestAlgorithmRejected, "\(digestURI): \(why)", path: method.path)
         }
-        guard !parts[1].hasChildElements else {
-            throw MessageRejection(.signatureStructure, "DigestMethod takes no parameters", path: parts[1].path)
+        guard !method.hasChildElements else {
+            throw MessageRejection(.signatureStructure, "DigestMethod takes no parameters", path: method.path)
         }
-        return (digest, try base64(parts[2], code: .signatureStructure))
+        return (digest, try base64(value, code: .signatureStructure))
     }
 
     private static func checkTransforms(_ transforms: XMLElement) throws(MessageRejection) {
         try expectAttributes(transforms, allowed: [])
-        let list = transforms.children
-        let expected = [SignatureProfile.envelopedSignature, SignatureProfile.exclusiveC14N]
-        if list.count == expected.count, zip(list, expected).allSatisfy({ $0.isNamed("Transform", in: Namespace.xmlDSig) && hasOnlyAlgorithm($0, $1) }) {
+        // The profile's two transforms, checked in place.
+        if let first = transforms.firstChildElement, first.isNamed("Transform", in: Namespace.xmlDSig),
+           hasOnlyAlgorithm(first, SignatureProfile.envelopedSignature),
+           let second = first.nextSiblingElement, second.isNamed("Transform", in: Namespace.xmlDSig),
+           hasOnlyAlgorithm(second, SignatureProfile.exclusiveC14N), second.nextSiblingElement == nil {
             return
         }
+        let list = transforms.children
+        let expected = [SignatureProfile.envelopedSignature, SignatureProfile.exclusiveC14N]
         var uris: [String] = []
         for transform in list {
             guard transform.isNamed("Transform", in: Namespace.xmlDSig) else {
@@ -153,21 +182,31 @@ struct SignatureElement {
 
     private static func keyInfo(_ keyInfo: XMLElement) throws(MessageRejection) -> [[UInt8]] {
         try expectAttributes(keyInfo, allowed: [])
-        let children = keyInfo.children
-        guard children.count == 1, let data = children.first, data.isNamed("X509Data", in: Namespace.xmlDSig) else {
-            let found = children.map(\.name).joined(separator: ", ")
+        guard let data = keyInfo.firstChildElement, data.isNamed("X509Data", in: Namespace.xmlDSig), data.nextSiblingElement == nil else {
+            let found = keyInfo.children.map(\.name).joined(separator: ", ")
             throw MessageRejection(.keyInfoRejected, "KeyInfo must contain exactly one X509Data (found \(found.isEmpty ? "nothing" : found)); KeyValue, RetrievalMethod and KeyName are not accepted", path: keyInfo.path)
         }
-        let certificates = data.children
-        guard !certificates.isEmpty, certificates.allSatisfy({ $0.isNamed("X509Certificate", in: Namespace.xmlDSig) }) else {
+        var certificates = 0
+        var next = data.firstChildElement
+        while let certificate = next {
+            guard certificate.isNamed("X509Certificate", in: Namespace.xmlDSig) else {
+                throw MessageRejection(.keyInfoRejected, "X509Data must contain X509Certificate elements only", path: data.path)
+            }
+            certificates += 1
+            next = certificate.nextSiblingElement
+        }
+        guard certificates > 0 else {
             throw MessageRejection(.keyInfoRejected, "X509Data must contain X509Certificate elements only", path: data.path)
         }
-        guard certificates.count <= certificatesMax else {
+        guard certificates <= certificatesMax else {
             throw MessageRejection(.keyInfoRejected, "at most \(certificatesMax) certificates are accepted in X509Data", path: data.path)
         }
         var result: [[UInt8]] = []
-        for certificate in certificates {
+        result.reserveCapacity(certificates)
+        next = data.firstChildElement
+        while let certificate = next {
             result.append(try base64(certificate, code: .certificateMalformed))
+            next = certificate.nextSiblingElement
         }
         return result
     }

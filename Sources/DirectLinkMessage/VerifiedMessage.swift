@@ -48,7 +48,7 @@ public struct VerifiedMessage: Sendable {
     /// The single transaction element inside `Body`.
     public var transaction: XMLElement {
         // The verifier checked that Body holds exactly one element before constructing this value.
-        guard let body = document.root.child("Body", in: Namespace.directLink), let element = body.children.first else {
+        guard let body = document.root.child("Body", in: Namespace.directLink), let element = body.firstChildElement else {
             preconditionFailure("VerifiedMessage without a Body element")
         }
         return element

@@ -117,7 +117,51 @@ public struct XMLElement: @unchecked Sendable {
 
     /// The first child element named `name` in `namespaceURI`.
     public func child(_ name: String, in namespaceURI: String?) -> XMLElement? {
-        children.first { $0.isNamed(name, in: namespaceURI) }
+        var current = Self.element(atOrAfter: node.pointee.children)
+        while let candidate = current {
+            if Self.node(candidate, isNamed: name, in: namespaceURI) { return XMLElement(node: candidate, document: document) }
+            current = Self.element(atOrAfter: candidate.pointee.next)
+        }
+        return nil
+    }
+
+    /// The first child element, found in place (the verifier's hot path walks children this way, not through
+    /// the `children` array).
+    public var firstChildElement: XMLElement? {
+        Self.element(atOrAfter: node.pointee.children).map { XMLElement(node: $0, document: document) }
+    }
+
+    /// The next sibling that is an element.
+    public var nextSiblingElement: XMLElement? {
+        Self.element(atOrAfter: node.pointee.next).map { XMLElement(node: $0, document: document) }
+    }
+
+    /// The number of child elements, counted in place.
+    public var childElementCount: Int {
+        var count = 0
+        var current = Self.element(atOrAfter: node.pointee.children)
+        while let candidate = current {
+            count += 1
+            current = Self.element(atOrAfter: candidate.pointee.next)
+        }
+        return count
+    }
+
+    /// `node` itself if it is an element, else its first following sibling that is one.
+    private static func element(atOrAfter node: xmlNodePtr?) -> xmlNodePtr? {
+        var current = node
+        while let candidate = current {
+            if candidate.pointee.type == XML_ELEMENT_NODE { return candidate }
+            current = candidate.pointee.next
+        }
+        return nil
+    }
+
+    /// How many elements below this one are named `name` in `namespaceURI`, counted without building an array.
+    public func countDescendants(named name: String, in namespaceURI: String?) -> Int {
+        var count = 0
+        forEachDescendant { if Self.node($0, isNamed: name, in: namespaceURI) { count += 1 } }
+        return count
     }
 
     /// All elements below this one (not including it) in document order.
@@ -133,10 +177,16 @@ public struct XMLElement: @unchecked Sendable {
 
     private func descendants(where matches: (xmlNodePtr) -> Bool) -> [XMLElement] {
         var result: [XMLElement] = []
+        forEachDescendant { if matches($0) { result.append(XMLElement(node: $0, document: document)) } }
+        return result
+    }
+
+    /// Calls `body` for every element below this one, in document order.
+    private func forEachDescendant(_ body: (xmlNodePtr) -> Void) {
         var current = node.pointee.children
         while let candidate = current {
             if candidate.pointee.type == XML_ELEMENT_NODE {
-                if matches(candidate) { result.append(XMLElement(node: candidate, document: document)) }
+                body(candidate)
                 if let child = candidate.pointee.children {
                     current = child
                     continue
@@ -150,7 +200,6 @@ public struct XMLElement: @unchecked Sendable {
                 climb = up.pointee.parent
             }
         }
-        return result
     }
 
     /// The concatenated character data of this element's descendants; comments contribute nothing.

@@ -20,7 +20,7 @@ extension XMLDocument {
             throw XMLError(.documentTooLarge, "document is \(bytes.count) bytes; the limit is \(limits.documentBytesMax)")
         }
         try checkLeadingBytes(bytes)
-        if let declared = declaredEncoding(in: bytes), !acceptedEncodings.contains(declared.uppercased()) {
+        if let declared = declaredEncoding(in: bytes), !declared.isUTF8Name, !acceptedEncodings.contains(declared.uppercased()) {
             throw XMLError(.unsupportedEncoding, "encoding \"\(declared)\" is not accepted; use UTF-8, GBK or GB18030")
         }
         let doc = try runParser(bytes, limits: limits, compact: readOnly)
@@ -168,6 +168,12 @@ extension XMLDocument {
 }
 
 extension String {
+    /// "UTF-8" in any case, checked without building an uppercased copy (nearly every message declares it).
+    var isUTF8Name: Bool {
+        // Letters match in either case; '-' and '8' only exactly.
+        utf8.count == 5 && utf8.elementsEqual("UTF-8".utf8, by: { $0 == $1 || ((0x41...0x5A).contains($1) && $0 == $1 | 0x20) })
+    }
+
     func trimmingTrailingWhitespace() -> String {
         var scalars = Substring(self)
         while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }

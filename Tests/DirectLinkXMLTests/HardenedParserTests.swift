@@ -102,6 +102,16 @@ struct HardenedParserTests {
         #expect(rejection("<?xml version='1.0' encoding='ISO-2022-JP'?><a/>") == .unsupportedEncoding)
     }
 
+    @Test func utf8IsRecognisedInAnyCaseAndNearMissesAreRefused() throws {
+        for name in ["UTF-8", "utf-8", "Utf-8"] {
+            #expect(try XMLDocument.parse("<?xml version='1.0' encoding='\(name)'?><a/>".bytes).root.name == "a")
+        }
+        // Same length, one byte off: the fast check must not take these for UTF-8 (libxml2 would then pick a codec).
+        for name in ["UTF\u{0D}8", "UTF-\u{18}", "UTF_8", "UTF-9"] {
+            #expect(rejection("<?xml version='1.0' encoding='\(name)'?><a/>") == .unsupportedEncoding)
+        }
+    }
+
     @Test func reportsLineOfMalformedInput() {
         do {
             _ = try XMLDocument.parse("<a>\n<b>\n</a>".bytes)

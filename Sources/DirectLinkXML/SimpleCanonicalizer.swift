@@ -16,9 +16,10 @@ internal import CLibXML2
 /// whole message again; the equivalence with libxml2 is tested on every shape the fast path accepts.
 enum SimpleCanonicalizer {
     /// The canonical form of `root`'s subtree, leaving out `excluded` (a descendant) and everything below it.
-    static func canonicalize(_ root: xmlNodePtr, excluding excluded: xmlNodePtr? = nil) -> [UInt8]? {
+    /// `namespacesArePlain` is `namespaceDeclarationsArePlain` of the document when the caller already knows it.
+    static func canonicalize(_ root: xmlNodePtr, excluding excluded: xmlNodePtr? = nil, namespacesArePlain: Bool? = nil) -> [UInt8]? {
         guard root.pointee.type == XML_ELEMENT_NODE, let ns = root.pointee.ns, let href = ns.pointee.href, href.pointee != 0,
-              isPlainAbsoluteURI(href), let doc = root.pointee.doc, namespaceDeclarationsArePlain(doc) else {
+              isPlainAbsoluteURI(href), let doc = root.pointee.doc, namespacesArePlain ?? namespaceDeclarationsArePlain(doc) else {
             return nil
         }
         var writer = Writer(prefix: ns.pointee.prefix, href: href, excluded: excluded)
@@ -29,7 +30,7 @@ enum SimpleCanonicalizer {
 
     /// The canonical form of the whole document without `excluded` (if any), when the document holds nothing but the
     /// root element and comments at the top level.
-    static func canonicalize(document doc: xmlDocPtr, excluding excluded: xmlNodePtr?) -> [UInt8]? {
+    static func canonicalize(document doc: xmlDocPtr, excluding excluded: xmlNodePtr?, namespacesArePlain: Bool? = nil) -> [UInt8]? {
         var root: xmlNodePtr?
         var child = doc.pointee.children
         while let current = child {
@@ -41,7 +42,7 @@ enum SimpleCanonicalizer {
             child = current.pointee.next
         }
         guard let root, root != excluded else { return nil }
-        return canonicalize(root, excluding: excluded)
+        return canonicalize(root, excluding: excluded, namespacesArePlain: namespacesArePlain)
     }
 
     /// libxml2 refuses to canonicalize a document that declares a relative namespace URI anywhere (C14N 1.0 leaves

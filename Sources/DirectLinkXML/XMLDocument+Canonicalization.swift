@@ -5,7 +5,7 @@ extension XMLDocument {
     /// of the whole document, leaving out `excluded` and everything below it: the enveloped-signature
     /// transform followed by exc-c14n, for a Reference with `URI=""`.
     public func exclusiveCanonicalization(excluding excluded: XMLElement) throws -> [UInt8] {
-        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node) { return bytes }
+        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node, namespacesArePlain: namespacesArePlain) { return bytes }
         return try libxml2ExclusiveCanonicalization(excluding: excluded)
     }
 
@@ -20,17 +20,17 @@ extension XMLDocument {
     /// prefix, attributes without namespace, only text and comments besides — is serialised directly
     /// (`SimpleCanonicalizer`); anything else goes through libxml2. Tests check both give the same bytes.
     public func exclusiveCanonicalization(of element: XMLElement) throws -> [UInt8] {
-        if let bytes = SimpleCanonicalizer.canonicalize(element.node) { return bytes }
+        if let bytes = SimpleCanonicalizer.canonicalize(element.node, namespacesArePlain: namespacesArePlain) { return bytes }
         return try libxml2ExclusiveCanonicalization(of: element)
     }
 
     /// The direct serialisation alone: nil when the shape needs libxml2 (for the equivalence tests).
     func simpleExclusiveCanonicalization(of element: XMLElement) -> [UInt8]? {
-        SimpleCanonicalizer.canonicalize(element.node)
+        SimpleCanonicalizer.canonicalize(element.node, namespacesArePlain: namespacesArePlain)
     }
 
     func simpleExclusiveCanonicalization(excluding excluded: XMLElement) -> [UInt8]? {
-        SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node)
+        SimpleCanonicalizer.canonicalize(document: doc, excluding: excluded.node, namespacesArePlain: namespacesArePlain)
     }
 
     /// libxml2's exclusive canonicalization of `element`'s subtree, whatever its shape.
@@ -41,12 +41,12 @@ extension XMLDocument {
     /// Exclusive canonicalization of the whole document, without comments (what the signer digests): serialised
     /// directly when the document has the shape `SimpleCanonicalizer` takes, by libxml2 otherwise.
     public func exclusiveCanonicalization() throws -> [UInt8] {
-        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: nil) { return bytes }
+        if let bytes = SimpleCanonicalizer.canonicalize(document: doc, excluding: nil, namespacesArePlain: namespacesArePlain) { return bytes }
         return try libxml2ExclusiveCanonicalization()
     }
 
     func simpleExclusiveCanonicalization() -> [UInt8]? {
-        SimpleCanonicalizer.canonicalize(document: doc, excluding: nil)
+        SimpleCanonicalizer.canonicalize(document: doc, excluding: nil, namespacesArePlain: namespacesArePlain)
     }
 
     /// libxml2's exclusive canonicalization of the whole document, whatever its shape.

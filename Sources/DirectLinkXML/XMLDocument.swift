@@ -11,9 +11,15 @@ public final class XMLDocument: @unchecked Sendable {
     /// Parsed compactly for reading only; the building methods refuse to change it.
     public let isReadOnly: Bool
 
+    /// For a read-only document, whether every namespace declaration is one `SimpleCanonicalizer` can write, found
+    /// once at parse time (the verifier canonicalizes twice per message, and each would walk the whole tree for it);
+    /// nil for a document that may still change.
+    let namespacesArePlain: Bool?
+
     init(owning doc: xmlDocPtr, readOnly: Bool = false) {
         self.doc = doc
         self.isReadOnly = readOnly
+        namespacesArePlain = readOnly ? SimpleCanonicalizer.namespaceDeclarationsArePlain(doc) : nil
     }
 
     deinit {

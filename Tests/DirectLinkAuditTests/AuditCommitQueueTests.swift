@@ -36,6 +36,41 @@ struct AuditCommitQueueTests {
         try queue.close()
     }
 
+    /// While the thread gathers, arrivals do not wake it; a group that fills up must, or its callers would wait out the
+    /// whole gather window (60 s here, so a missing wake-up cannot pass unnoticed).
+    @Test func aFullGroupEndsTheGatherWindow() async throws {
+        var limits = AuditLimits()
+        limits.groupRecordsMax = 4
+        let queue = AuditCommitQueue(log: try Fixture.openLog(try Fixture.temporaryDirectory(), limits: limits), gatherSeconds: 60)
+        let signer = try Fixture.makerSigner()
+        let pairs = try (0..<2).map { try Fixture.exchange(serial: "G\($0)", signer: signer) }
+        let started = ContinuousClock.now
+        let indexes = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for pair in pairs { group.addTask { try await queue.commit(pair) } }
+            return try await group.reduce(into: [UInt64]()) { $0 += $1 }
+        }
+        #expect(indexes.sorted() == [0, 1, 2, 3])
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(queue.statistics.groups == 1)
+        try queue.close()
+    }
+
+    /// Many callers arriving during short gather windows are all answered, each with its own records.
+    @Test func callersArrivingWhileTheThreadGathersAreAllAnswered() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        let queue = AuditCommitQueue(log: try Fixture.openLog(directory), gatherSeconds: 0.002)
+        let signer = try Fixture.makerSigner()
+        let exchanges = try (0..<300).map { try Fixture.exchange(serial: "W\($0)", signer: signer) }
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for records in exchanges { group.addTask { try await queue.commit(records).count } }
+            return try await group.reduce(0, +)
+        }
+        #expect(counts == 600)
+        try queue.close()
+        let summary = try AuditVerifier(trust: Fixture.trust()).verify(directory: directory)
+        #expect(summary.records == 600)
+    }
+
     @Test func commitAfterCloseIsRefused() async throws {
         let queue = AuditCommitQueue(log: try Fixture.openLog(try Fixture.temporaryDirectory()))
         try queue.close()

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// `@unchecked Sendable`: `pending`, `stopping`, `finished` and the counters are only touched while holding `condition`.
 public final class AuditCommitQueue: @unchecked Sendable {
-    private typealias Waiter = (records: [AuditRecord], continuation: CheckedContinuation<[UInt64], any Error>)
+    private typealias Waiter = (records: [AuditRecord], ticket: AuditCommitTicket)
 
     public let log: AuditLog
     private let timerSeconds: Double
@@ -37,20 +37,27 @@ public final class AuditCommitQueue: @unchecked Sendable {
     /// Returns the records' leaf indexes once they are durable. Throws the append's error (nothing of that group is
     /// acknowledged) or `io` after `close()`.
     public func commit(_ records: [AuditRecord]) async throws -> [UInt64] {
-        try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            defer { condition.unlock() }
-            guard !stopping else {
-                continuation.resume(throwing: AuditError(.io, "the audit commit queue is closed"))
-                return
-            }
-            pending.append((records, continuation))
-            pendingRecords += records.count
-            // Wake the thread only when it is waiting for a first record or a group has filled up. While it gathers
-            // or syncs it will find this waiter anyway; waking it for each one cost a futex wake and a context switch
-            // per exchange, most of the log's cost in `bench load`.
-            if pending.count == 1 || pendingRecords >= log.limits.groupRecordsMax { condition.signal() }
+        try await submit(records).indexes()
+    }
+
+    /// Queues `records` and returns at once; `indexes()` on the ticket waits until they are durable. The daemon submits
+    /// an exchange, waits for the response journal's commit meanwhile, and then usually finds the ticket already
+    /// complete: no task of its own and no second suspension per exchange.
+    public func submit(_ records: [AuditRecord]) -> AuditCommitTicket {
+        let ticket = AuditCommitTicket()
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else {
+            ticket.complete(.failure(AuditError(.io, "the audit commit queue is closed")))
+            return ticket
         }
+        pending.append((records, ticket))
+        pendingRecords += records.count
+        // Wake the thread only when it is waiting for a first record or a group has filled up. While it gathers
+        // or syncs it will find this waiter anyway; waking it for each one cost a futex wake and a context switch
+        // per exchange, most of the log's cost in `bench load`.
+        if pending.count == 1 || pendingRecords >= log.limits.groupRecordsMax { condition.signal() }
+        return ticket
     }
 
     /// Group commits so far, and the last checkpoint failure (checkpoints are retried at the next commit or tick).
@@ -114,12 +121,51 @@ public final class AuditCommitQueue: @unchecked Sendable {
             let indexes = try log.append(group.flatMap(\.records))
             var start = 0
             for waiter in group {
-                waiter.continuation.resume(returning: Array(indexes[start..<start + waiter.records.count]))
+                waiter.ticket.complete(.success(Array(indexes[start..<start + waiter.records.count])))
                 start += waiter.records.count
             }
             condition.withLock { groups += 1 }
         } catch {
-            for waiter in group { waiter.continuation.resume(throwing: error) }
+            for waiter in group { waiter.ticket.complete(.failure(error)) }
         }
+    }
+}
+
+/// The outcome of one `AuditCommitQueue.submit`: the leaf indexes once the records are durable, or the error that
+/// kept them from the log. Awaited by one caller, once.
+/// `@unchecked Sendable`: `outcome` and `waiter` are only touched while holding `lock`.
+public final class AuditCommitTicket: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: Result<[UInt64], any Error>?
+    private var waiter: CheckedContinuation<[UInt64], any Error>?
+
+    init() {}
+
+    /// The records' leaf indexes, once durable; returns without suspending when the commit thread is already done.
+    public func indexes() async throws -> [UInt64] {
+        if let done = lock.withLock({ outcome }) { return try done.get() }
+        return try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            if let done = outcome {
+                lock.unlock()
+                continuation.resume(with: done)
+            } else if waiter != nil {
+                lock.unlock()
+                continuation.resume(throwing: AuditError(.io, "an audit commit ticket is awaited once"))
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
+    }
+
+    func complete(_ result: Result<[UInt64], any Error>) {
+        lock.lock()
+        guard outcome == nil else { lock.unlock(); return }
+        outcome = result
+        let waiting = waiter
+        waiter = nil
+        lock.unlock()
+        waiting?.resume(with: result)
     }
 }

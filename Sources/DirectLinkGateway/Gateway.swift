@@ -25,10 +25,32 @@ public struct RequestContext: Sendable {
 /// clients' questions about it (AUD.CHECKPOINT, AUD.PROOF).
 public protocol AuditSink: Sendable {
     func record(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) async throws
+    /// Starts recording an exchange and returns at once; the gateway awaits `durable()` before it releases the
+    /// response, and meanwhile waits for the response journal. The default runs `record` in a task.
+    func begin(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) -> any AuditPending
     /// The newest signed checkpoint, or nil while the log has none.
     func latestCheckpoint() async throws -> AuditCheckpointView?
     /// Inclusion proofs for a corporation's records with one SerialNo against the newest checkpoint.
     func inclusion(corpId: String, serialNo: String) async throws -> AuditInclusionView?
+}
+
+/// An exchange handed to an `AuditSink`: `durable()` returns once its records are on disk, or throws.
+public protocol AuditPending: Sendable {
+    func durable() async throws
+}
+
+extension AuditSink {
+    public func begin(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) -> any AuditPending {
+        RecordingTask(task: Task { try await self.record(inbound: inbound, outbound: outbound, metadata: metadata) })
+    }
+}
+
+private struct RecordingTask: AuditPending {
+    let task: Task<Void, any Error>
+
+    func durable() async throws {
+        try await task.value
+    }
 }
 
 public struct AuditCheckpointView: Sendable {
@@ -130,7 +152,7 @@ public final class Gateway: Sendable {
             echo = ResponseBuilder.Echo(txCode: message.head.txCode, corpId: message.head.corpId, operatorId: message.head.operatorId,
                                         serialNo: message.head.serialNo, correlationId: echo.correlationId)
             let release: Release = { [echo] bytes, status in
-                await self.recordAudit(frame, bytes, context: context, echo: echo, status: status, verified: true, at: receivedAt)
+                self.beginAudit(frame, bytes, context: context, echo: echo, status: status, verified: true, at: receivedAt)
             }
             outcome = try await process(message, context: context, echo: echo, now: receivedAt, release: release)
         } catch {
@@ -148,10 +170,10 @@ public final class Gateway: Sendable {
         case .released(let bytes):
             released = bytes
         case .stored(let bytes):
-            released = await recordAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
+            released = await beginAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt).bytes()
         case nil:
             let response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
-            released = await recordAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt)
+            released = await beginAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt).bytes()
         }
         observe(echo: echo, status: status, started: started)
         return released
@@ -163,8 +185,27 @@ public final class Gateway: Sendable {
         case released([UInt8])
     }
 
-    /// Records the exchange in the audit log and returns what may be sent (the response, or SYS.UNAVAILABLE).
-    typealias Release = @Sendable ([UInt8], ResponseStatus) async -> [UInt8]
+    /// Starts recording the exchange in the audit log; `Releasing.bytes()` is what may then be sent (the response,
+    /// or SYS.UNAVAILABLE when its record could not be made durable).
+    typealias Release = @Sendable ([UInt8], ResponseStatus) -> Releasing
+
+    /// A response whose audit record is on its way to disk.
+    struct Releasing: Sendable {
+        let response: [UInt8]
+        let pending: (any AuditPending)?
+        /// Logs the failure and builds the SYS.UNAVAILABLE response sent instead.
+        let unavailable: @Sendable () -> [UInt8]
+
+        func bytes() async -> [UInt8] {
+            guard let pending else { return response }
+            do {
+                try await pending.durable()
+                return response
+            } catch {
+                return unavailable()
+            }
+        }
+    }
 
     private func verify(_ frame: [UInt8], at time: Date) throws(GatewayRejection) -> VerifiedMessage {
         do {
@@ -223,7 +264,7 @@ public final class Gateway: Sendable {
         }
         let bytes = build(echo: echo, status: status, body: responseBody, binding: request.message.binding, now: now)
         // The journal write and the audit record are both durable before the response goes out; they run together.
-        async let audited = release(bytes, status)
+        let audited = release(bytes, status)
         let kept: [UInt8]
         do {
             kept = try await engine.storeResponse(StoredResponse(
@@ -234,10 +275,10 @@ public final class Gateway: Sendable {
             logger.error("response journal write failed", metadata: ["correlation": "\(echo.correlationId)"])
             kept = bytes
         }
-        let released = await audited
+        let released = await audited.bytes()
         guard kept == bytes else {
             // An identical request raced this one and its response was stored first: send (and record) that one.
-            return (status, responseBody, .released(await release(kept, status)))
+            return (status, responseBody, .released(await release(kept, status).bytes()))
         }
         return (status, responseBody, .released(released))
     }
@@ -263,21 +304,19 @@ public final class Gateway: Sendable {
         }
     }
 
-    private func recordAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
-                             status: ResponseStatus, verified: Bool, at time: Date) async -> [UInt8] {
-        guard let audit else { return response }
+    private func beginAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
+                            status: ResponseStatus, verified: Bool, at time: Date) -> Releasing {
+        let unavailable: @Sendable () -> [UInt8] = { [logger] in
+            // Never release a response whose audit record is not durable.
+            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(echo.correlationId)"])
+            return self.build(echo: echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error, binding: .xmlDSig, now: time)
+        }
+        guard let audit else { return Releasing(response: response, pending: nil, unavailable: unavailable) }
         let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
                                      verified: verified, retCode: status.retCode.rawValue,
                                      correlationId: echo.correlationId)
-        do {
-            try await audit.record(inbound: frame, outbound: response, metadata: metadata)
-            return response
-        } catch {
-            // Never release a response whose audit record is not durable.
-            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(echo.correlationId)"])
-            return build(echo: echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error, binding: .xmlDSig, now: time)
-        }
+        return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), unavailable: unavailable)
     }
 
     private func observe(echo: ResponseBuilder.Echo, status: ResponseStatus, started: ContinuousClock.Instant) {

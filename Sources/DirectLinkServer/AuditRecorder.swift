@@ -4,8 +4,8 @@ import DirectLinkGateway
 import Foundation
 
 /// The daemon's audit sink: each exchange (inbound frame, outbound response) is appended as two records by the
-/// audit log's group-commit queue, and `record` returns only once both are durable — the gateway releases the
-/// response after that, never before.
+/// audit log's group-commit queue; `record` returns, and `begin`'s ticket completes, only once both are durable —
+/// the gateway releases the response after that, never before.
 final class AuditRecorder: AuditSink {
     let log: AuditLog
     let queue: AuditCommitQueue
@@ -19,6 +19,23 @@ final class AuditRecorder: AuditSink {
     }
 
     func record(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) async throws {
+        _ = try await queue.commit(Self.records(inbound: inbound, outbound: outbound, metadata: metadata))
+    }
+
+    /// Queues the exchange's two records without waiting; the gateway awaits the ticket after the journal's commit.
+    func begin(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) -> any AuditPending {
+        Ticket(ticket: queue.submit(Self.records(inbound: inbound, outbound: outbound, metadata: metadata)))
+    }
+
+    private struct Ticket: AuditPending {
+        let ticket: AuditCommitTicket
+
+        func durable() async throws {
+            _ = try await ticket.indexes()
+        }
+    }
+
+    private static func records(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) -> [AuditRecord] {
         let common = (metadata.receivedAt, metadata.connectionId, metadata.peerFingerprint ?? "", metadata.corpId ?? "",
                       metadata.serialNo ?? "", metadata.txCode ?? "")
         let request = AuditRecord(
@@ -29,7 +46,7 @@ final class AuditRecorder: AuditSink {
             direction: .outbound, receivedAt: common.0, connectionId: common.1, peerFingerprint: common.2, corpId: common.3,
             serialNo: common.4, txCode: common.5, verdict: .response,
             retCode: metadata.retCode, correlationId: metadata.correlationId, bytes: outbound)
-        _ = try await queue.commit([request, response])
+        return [request, response]
     }
 
     func latestCheckpoint() async throws -> AuditCheckpointView? {

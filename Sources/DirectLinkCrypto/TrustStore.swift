@@ -49,7 +49,7 @@ public final class TrustStore: @unchecked Sendable {
 
     deinit { X509_STORE_free(store) }
 
-    /// Validates from DER. A cached result costs one dictionary lookup keyed on the exact DER (`ChainKey`); nothing is parsed.
+    /// Validates from DER. A cached result costs one SHA-256 and one dictionary lookup; nothing is parsed.
     public func validate(leafDER: [UInt8], intermediatesDER: [[UInt8]], at time: Date) throws -> ValidatedChain {
         let key = ValidationCache.key(leafDER: leafDER, intermediatesDER: intermediatesDER)
         if let cached = cache.lookup(key, at: time) { return cached }

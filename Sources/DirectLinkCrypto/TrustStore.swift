@@ -51,7 +51,7 @@ public final class TrustStore: @unchecked Sendable {
 
     /// Validates from DER. A cached result costs one SHA-256 and one dictionary lookup; nothing is parsed.
     public func validate(leafDER: [UInt8], intermediatesDER: [[UInt8]], at time: Date) throws -> ValidatedChain {
-        let key = ValidationCache.key(leafDER: leafDER, intermediatesDER: intermediatesDER)
+        let key = try ValidationCache.key(leafDER: leafDER, intermediatesDER: intermediatesDER)
         if let cached = cache.lookup(key, at: time) { return cached }
         let leaf = try Certificate(der: leafDER)
         let intermediates = try intermediatesDER.map { try Certificate(der: $0) }
@@ -65,7 +65,7 @@ public final class TrustStore: @unchecked Sendable {
     /// helpers. Codes: certificateUntrusted, certificateExpired, certificateNotYetValid, certificateRevoked,
     /// crlUnavailable, certificateKeyUsage.
     public func validate(leaf: Certificate, intermediates: [Certificate], at time: Date) throws -> ValidatedChain {
-        let key = ValidationCache.key(leafDER: leaf.der, intermediatesDER: intermediates.map(\.der))
+        let key = try ValidationCache.key(leafDER: leaf.der, intermediatesDER: intermediates.map(\.der))
         if let cached = cache.lookup(key, at: time) { return cached }
         let chain = try validateUncached(leaf: leaf, intermediates: intermediates, at: time)
         cache.insert(key, chain)

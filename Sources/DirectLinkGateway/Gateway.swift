@@ -170,10 +170,10 @@ public final class Gateway: Sendable {
         case .released(let bytes):
             released = bytes
         case .stored(let bytes):
-            released = await beginAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt).bytes()
+            released = await self.bytes(beginAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt))
         case nil:
             let response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
-            released = await beginAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt).bytes()
+            released = await self.bytes(beginAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt))
         }
         observe(echo: echo, status: status, started: started)
         return released
@@ -185,25 +185,29 @@ public final class Gateway: Sendable {
         case released([UInt8])
     }
 
-    /// Starts recording the exchange in the audit log; `Releasing.bytes()` is what may then be sent (the response,
-    /// or SYS.UNAVAILABLE when its record could not be made durable).
+    /// Starts recording the exchange in the audit log; `bytes(_:)` of the result is what may then be sent (the
+    /// response, or SYS.UNAVAILABLE when its record could not be made durable).
     typealias Release = @Sendable ([UInt8], ResponseStatus) -> Releasing
 
-    /// A response whose audit record is on its way to disk.
+    /// A response whose audit record is on its way to disk; `Gateway.bytes(_:)` waits for it.
     struct Releasing: Sendable {
         let response: [UInt8]
         let pending: (any AuditPending)?
-        /// Logs the failure and builds the SYS.UNAVAILABLE response sent instead.
-        let unavailable: @Sendable () -> [UInt8]
+        let echo: ResponseBuilder.Echo
+        let time: Date
+    }
 
-        func bytes() async -> [UInt8] {
-            guard let pending else { return response }
-            do {
-                try await pending.durable()
-                return response
-            } catch {
-                return unavailable()
-            }
+    /// The response once its audit record is durable, or SYS.UNAVAILABLE when it could not be made durable: never a
+    /// response whose audit record is not durable.
+    private func bytes(_ releasing: Releasing) async -> [UInt8] {
+        guard let pending = releasing.pending else { return releasing.response }
+        do {
+            try await pending.durable()
+            return releasing.response
+        } catch {
+            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
+            return build(echo: releasing.echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error,
+                         binding: .xmlDSig, now: releasing.time)
         }
     }
 
@@ -275,10 +279,10 @@ public final class Gateway: Sendable {
             logger.error("response journal write failed", metadata: ["correlation": "\(echo.correlationId)"])
             kept = bytes
         }
-        let released = await audited.bytes()
+        let released = await self.bytes(audited)
         guard kept == bytes else {
             // An identical request raced this one and its response was stored first: send (and record) that one.
-            return (status, responseBody, .released(await release(kept, status).bytes()))
+            return (status, responseBody, .released(await self.bytes(release(kept, status))))
         }
         return (status, responseBody, .released(released))
     }
@@ -306,17 +310,12 @@ public final class Gateway: Sendable {
 
     private func beginAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
                             status: ResponseStatus, verified: Bool, at time: Date) -> Releasing {
-        let unavailable: @Sendable () -> [UInt8] = { [logger] in
-            // Never release a response whose audit record is not durable.
-            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(echo.correlationId)"])
-            return self.build(echo: echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error, binding: .xmlDSig, now: time)
-        }
-        guard let audit else { return Releasing(response: response, pending: nil, unavailable: unavailable) }
+        guard let audit else { return Releasing(response: response, pending: nil, echo: echo, time: time) }
         let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
                                      verified: verified, retCode: status.retCode.rawValue,
                                      correlationId: echo.correlationId)
-        return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), unavailable: unavailable)
+        return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), echo: echo, time: time)
     }
 
     private func observe(echo: ResponseBuilder.Echo, status: ResponseStatus, started: ContinuousClock.Instant) {

@@ -64,24 +64,17 @@ public struct XMLElement: @unchecked Sendable {
     /// Child elements in document order.
     public var children: [XMLElement] {
         var result: [XMLElement] = []
-        var child = node.pointee.children
-        while let current = child {
-            if current.pointee.type == XML_ELEMENT_NODE {
-                result.append(XMLElement(node: current, document: document))
-            }
-            child = current.pointee.next
+        var current = Self.element(atOrAfter: node.pointee.children)
+        while let child = current {
+            result.append(XMLElement(node: child, document: document))
+            current = Self.element(atOrAfter: child.pointee.next)
         }
         return result
     }
 
     /// True when at least one child is an element (without building the `children` array).
     public var hasChildElements: Bool {
-        var child = node.pointee.children
-        while let current = child {
-            if current.pointee.type == XML_ELEMENT_NODE { return true }
-            child = current.pointee.next
-        }
-        return false
+        Self.element(atOrAfter: node.pointee.children) != nil
     }
 
     /// True when the element has child nodes other than elements, comments or white-space-only text.

@@ -12,10 +12,9 @@ public enum RawInsertBaseline {
     public static func run(path: String, rows: Int, rowsPerCommit: Int) throws -> Double {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
-        let pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DurablePool.open(path: path, configuration: config)
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS raw_rows (id INTEGER PRIMARY KEY, ref INTEGER NOT NULL, account TEXT NOT NULL,
@@ -57,10 +56,9 @@ public enum RawInsertBaseline {
     public static func runEngineRows(path: String, transfers: Int, transfersPerCommit: Int) throws -> Double {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
-        let pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DurablePool.open(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
         let date = SyntheticWorkload.businessDay
         let now = ShanghaiTime.startOfDay(date) + 36_000

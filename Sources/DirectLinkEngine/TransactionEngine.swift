@@ -36,8 +36,8 @@ public final class TransactionEngine: Sendable {
         }
         var config = Configuration()
         config.prepareDatabase { db in
-            // Money: every commit reaches the disk before the caller hears of it.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Money: every commit reaches the disk before the caller hears of it (synchronous = FULL, which
+            // `DurablePool` sets on the writer once GRDB has switched it to WAL).
             // SQLite's default page cache (2 MiB). A 64 MiB cache on the writer was measured to cost, not help: under the
             // daemon's load SQLite keeps emptying the writer's page cache (pcache1's truncate walked its whole hash,
             // ~20% of the writer thread's CPU), and `bench engine` ran no faster with it.
@@ -48,7 +48,7 @@ public final class TransactionEngine: Sendable {
             try db.execute(sql: "PRAGMA journal_size_limit = \(4 * walBytesMax)")
         }
         config.publicStatementArguments = false
-        let pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DurablePool.open(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
         try pool.write { db in try db.execute(sql: TransactionEngine.responseJournalTable) }
         try pool.write { db in try EngineSeeder(configuration: configuration, now: clock.nowEpochSeconds()).apply(db) }
@@ -73,6 +73,9 @@ public final class TransactionEngine: Sendable {
 
     /// Times the WAL was seen to start again from its beginning since open (the file stays bounded while this grows).
     public var walRewinds: Int { checkpointer.rewindCount }
+
+    /// The writer connection's journal mode and synchronous level as SQLite reports them (`isDurable` when WAL + FULL).
+    public func storageSettings() throws -> StorageSettings { try DurablePool.settings(pool) }
 
     /// Finishes queued commands and stops the writer. Further commands fail with `storageFailure`.
     /// Called again by `deinit`, so an engine that is simply dropped still stops its writer.

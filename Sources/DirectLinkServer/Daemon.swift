@@ -143,7 +143,8 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         self.adminChannel = adminChannel
         let adminPort = adminChannel.localAddress?.port ?? configuration.admin.port
-        logger.info("directlink listening", metadata: ["port": "\(port)", "admin": "\(adminPort)"])
+        let storage = (try? engine.storageSettings()).map { "\($0.journalMode) synchronous=\($0.synchronous)" } ?? "unknown"
+        logger.info("directlink listening", metadata: ["port": "\(port)", "admin": "\(adminPort)", "storage": "\(storage)"])
         started.continuation.yield((port, adminPort))
         let housekeeping = Task { [engine, configuration, logger] in
             while !Task.isCancelled {

@@ -7,6 +7,17 @@ import Testing
 @Suite struct DurabilityTests {
     typealias F = EngineFixture
 
+    /// GRDB's pool sets its writer to synchronous = NORMAL when it switches to WAL, after `prepareDatabase`: commits
+    /// were then synced only at checkpoints. The writer must report FULL, and stay FULL after it has committed.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let fixture = try EngineFixture()
+        let settings = try fixture.engine.storageSettings()
+        #expect(settings.journalMode == "wal")
+        #expect(settings.synchronous == 2)
+        _ = try await fixture.engine.submit(try fixture.order("1.00", serial: "ERP-SYNC"))
+        #expect(try fixture.engine.storageSettings().isDurable)
+    }
+
     @Test func aTransactionThatCannotCommitAppliesNothingAndTheSerialCanBeResent() async throws {
         let fixture = try EngineFixture()
         let order = try fixture.order("100.00", serial: "ERP-BUSY")

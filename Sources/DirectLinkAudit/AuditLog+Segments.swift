@@ -56,7 +56,7 @@ extension AuditLog {
         if let newest = names.last {
             let file = try AppendFile(path: directory.appendingPathComponent(newest.fileName).path, reserveBytes: limits.segmentReserveBytes)
             // Past a torn tail the file was cut (`dataEnd` is its length); otherwise reserved zeros may follow the data.
-            file.setDataEnd(min(newestDataEnd, file.allocated))
+            try file.setDataEnd(min(newestDataEnd, file.allocated))
             return OpenedSegments(tree: tree, bySerial: bySerial, file: file, name: newest)
         }
         let first = SegmentName(sequence: 1, day: SegmentName.utcDay(now))

@@ -107,11 +107,14 @@ public final class DirectLinkServer: @unchecked Sendable {
             ], position: .after(context.handler))
         case .http:
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+            let guarded = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout).handlers
             try pipeline.addHandlers([
+                guarded.bytes,
                 decoder,
+                guarded.parts,
                 HTTPResponseEncoder(),
                 HTTPServerPipelineHandler(),
-                HTTPFrameBridge(frameBytesMax: limits.frameBytesMax, frameReadTimeout: timeout),
+                HTTPFrameBridge(frameBytesMax: limits.frameBytesMax),
                 dispatcher,
             ], position: .after(context.handler))
         }

@@ -15,15 +15,13 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     static let contentTypes: Set<String> = ["application/xml", "text/xml", "application/pkcs7-mime", "application/pkcs7"]
 
     private let frameBytesMax: Int
-    private let frameReadTimeout: TimeAmount
     private var body: [UInt8] = []
     private var rejected = false
     private var keepAlive = true
-    private var timer: Scheduled<Void>?
 
-    init(frameBytesMax: Int, frameReadTimeout: TimeAmount) {
+    /// The head's size and the request's time are bounded before the decoder, by `HTTPRequestGuard`.
+    init(frameBytesMax: Int) {
         self.frameBytesMax = frameBytesMax
-        self.frameReadTimeout = frameReadTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -31,7 +29,6 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
         case .head(let head):
             body.removeAll(keepingCapacity: true)
             keepAlive = head.isKeepAlive
-            startTimer(context: context)
             rejected = !accept(head, context: context)
         case .body(var chunk):
             guard !rejected else { return }
@@ -42,8 +39,6 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
             }
             body.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
         case .end:
-            timer?.cancel()
-            timer = nil
             guard !rejected else { return }
             context.fireChannelRead(wrapInboundOut(InboundFrame(bytes: body)))
             body = []
@@ -71,25 +66,22 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
         return true
     }
 
-    private func startTimer(context: ChannelHandlerContext) {
-        timer?.cancel()
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
-            let (handler, context) = bound.value
-            handler.reject(context: context, status: .requestTimeout, code: .frameTimeout, reason: "request not completed in time")
-        }
-    }
-
     /// A plain (unsigned) error: no message could be read to answer with a signed response.
     private func reject(context: ChannelHandlerContext, status: HTTPResponseStatus, code: RetCode, reason: String) {
-        timer?.cancel()
-        timer = nil
         let payload = FrameError(code: code, reason: reason).payload
         var headers = HTTPHeaders([("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(payload.count)"), ("Connection", "close")])
         headers.add(name: "X-DirectLink-RetCode", value: code.rawValue)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+    }
+
+    /// A whole plain-error HTTP response as bytes, for `HTTPRequestGuard`, which answers below the HTTP encoder.
+    static func plainErrorResponse(status: HTTPResponseStatus, code: RetCode, reason: String) -> [UInt8] {
+        let payload = FrameError(code: code, reason: reason).payload
+        let head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/xml; charset=utf-8\r\n"
+            + "Content-Length: \(payload.count)\r\nConnection: close\r\nX-DirectLink-RetCode: \(code.rawValue)\r\n\r\n"
+        return Array(head.utf8) + payload
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -106,6 +98,7 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        rejected = true
         if let frameError = error as? FrameError {
             reject(context: context, status: .badRequest, code: frameError.code, reason: frameError.reason)
         } else {

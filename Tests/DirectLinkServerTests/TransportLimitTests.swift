@@ -157,6 +157,72 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// The slow-loris guard covers the HTTP head too: NIO's decoder reports nothing until a head is complete, so a
+    /// head that never ends used to hold its connection until the idle timeout (300 s).
+    @Test func httpHeadNotCompletedWithinFrameReadTimeoutIs408With1004() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            let started = ContinuousClock.now
+            try await raw.write(Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl".utf8))
+            try await Task.sleep(for: .milliseconds(200))
+            try? await raw.write(Array("ication/xml\r\n".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "a head trickling in must be cut off")
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(400), "closed after \(waited), before frameReadTimeoutMs (500 ms)")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 408"), "\(text)")
+            #expect(text.lowercased().contains("x-directlink-retcode: 1004"), "\(text)")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    /// `httpHeadBytesMax` bounds the head alone: a longer head is refused before it ends, while a body longer than
+    /// the head limit (a signed request) is served.
+    @Test func httpHeadAboveHttpHeadBytesMaxIs431With1001AndBodiesAreNotCounted() async throws {
+        let bank = try Bank()
+        let limits: (inout DaemonConfiguration) -> Void = { configuration in
+            Self.smallLimits(&configuration)
+            configuration.limits.server.httpHeadBytesMax = 1024
+        }
+        try await RunningDaemon.with(limits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            let padding = String(repeating: "a", count: 1500)
+            try await raw.write(Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(padding)".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 431"), "\(text)")
+            #expect(text.lowercased().contains("x-directlink-retcode: 1001"), "\(text)")
+
+            let client = try await daemon.connect(framing: .http)
+            defer { Task { await client.close() } }
+            let request = try Request.intraBankPayment(serial: MessageTemplate.freshSerial(), amount: "1.00")
+            #expect(request.count > 1024)
+            let reply = try await bank.send(request, on: client)
+            #expect(reply.retCode == "0000", "\(reply.summary)")
+        }
+    }
+
+    /// HTTP requests the bridge cannot take: a plain error with the documented code, then close; others are served.
+    @Test(arguments: [
+        ("GET /directlink HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 405", "1005"),
+        ("POST /other HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 404", "1005"),
+        ("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 415", "1005"),
+        ("POST /directlink HTTP/1.1\r\nthis is not a header\r\n\r\n", "HTTP/1.1 400", "1005"),
+    ])
+    func httpRequestTheBridgeCannotTakeIsAPlainErrorThenClose(request: String, status: String, retCode: String) async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(Array(request.utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix(status), "\(text)")
+            #expect(text.lowercased().contains("x-directlink-retcode: \(retCode)"), "\(text)")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
     @Test func connectionBeyondConnectionsPerCorpMaxIsClosed() async throws {
         let bank = try Bank()
         try await RunningDaemon.with(Self.smallLimits) { daemon in

@@ -104,6 +104,9 @@ public final class Daemon: Service, @unchecked Sendable {
     /// Connections open now (admitted, not yet closed).
     public var openConnections: Int { server.openConnections }
 
+    /// Requests in flight across all connections: now, and the most at once since start.
+    public var inFlight: (current: Int, peak: Int) { (server.inFlight, server.inFlightPeak) }
+
     /// Where the audit log is written, when it is enabled.
     public var auditDirectory: URL? { audit?.log.directory }
 

@@ -131,6 +131,7 @@ public final class DirectLinkServer: @unchecked Sendable {
 
     public var openConnections: Int { registry.openCount }
     public var inFlight: Int { tracker.current }
+    public var inFlightPeak: Int { tracker.peak }
 
     /// Stops accepting, lets every connection finish what it has read, then closes them (after `drainTimeoutMs` at
     /// the latest).

@@ -15,7 +15,11 @@ final class FrameDispatcher: ChannelDuplexHandler {
     private var nextSequence: UInt64 = 0
     private var nextToWrite: UInt64 = 0
     private var finished: [UInt64: [UInt8]] = [:]
+    /// Frames read and not yet answered (reading pauses at the limit) …
     private var inFlight = 0
+    /// … of which this many are being processed (at most the limit), the rest waiting in read order.
+    private var running = 0
+    private var waiting: [(UInt64, InboundFrame)] = []
     private var readPending = false
     private var quiescing = false
     private var closed = false
@@ -29,11 +33,21 @@ final class FrameDispatcher: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !quiescing, !closed else { return }
-        let frame = unwrapInboundIn(data)
         let sequence = nextSequence
         nextSequence += 1
         inFlight += 1
-        tracker.started()
+        // One read can hold many frames, all decoded at once: pausing reads alone would not bound the work.
+        if running < inFlightMax {
+            start(unwrapInboundIn(data), sequence, context: context)
+        } else {
+            waiting.append((sequence, unwrapInboundIn(data)))
+        }
+    }
+
+    /// `counted: false` when the frame takes over the tracker's count of one that just finished.
+    private func start(_ frame: InboundFrame, _ sequence: UInt64, context: ChannelHandlerContext, counted: Bool = true) {
+        running += 1
+        if counted { tracker.started() }
         let processor = self.processor
         let connection = self.connection
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -48,7 +62,17 @@ final class FrameDispatcher: ChannelDuplexHandler {
     }
 
     private func finish(_ sequence: UInt64, _ response: [UInt8], context: ChannelHandlerContext) {
+        running -= 1
         finished[sequence] = response
+        // The next waiting frame takes over this one's place in the tracker's count, so a drain never sees zero in
+        // between and the count never exceeds what is being processed.
+        var handedOver = false
+        while running < inFlightMax, !closed, !waiting.isEmpty {
+            let (next, frame) = waiting.removeFirst()
+            start(frame, next, context: context, counted: handedOver)
+            handedOver = true
+        }
+        if !handedOver { tracker.finished() }
         var lastWrite: EventLoopFuture<Void>?
         while let bytes = finished.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
@@ -58,7 +82,6 @@ final class FrameDispatcher: ChannelDuplexHandler {
                 context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: promise)
                 lastWrite = promise.futureResult
             }
-            tracker.finished()
         }
         if lastWrite != nil { context.flush() }
         if quiescing && inFlight == 0 && !closed {

@@ -4,12 +4,16 @@ import Foundation
 public final class InFlightTracker: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
+    private var highest = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     public init() {}
 
     func started() {
-        lock.withLock { count += 1 }
+        lock.withLock {
+            count += 1
+            highest = max(highest, count)
+        }
     }
 
     func finished() {
@@ -23,6 +27,11 @@ public final class InFlightTracker: @unchecked Sendable {
     }
 
     public var current: Int { lock.withLock { count } }
+
+    /// The most requests in flight at once since start (or since `resetPeak()`).
+    public var peak: Int { lock.withLock { highest } }
+
+    public func resetPeak() { lock.withLock { highest = count } }
 
     /// Returns when nothing is in flight.
     public func waitUntilIdle() async {

@@ -325,4 +325,32 @@ extension DaemonEndToEndTests {
             }
         }
     }
+
+    /// `inFlightPerConnectionMax`: a client that pipelines more requests than the limit has them all answered, in
+    /// order, while the daemon never works on more than the limit at once (it stops reading: back-pressure).
+    @Test(arguments: framings) func pipelinedRequestsBeyondInFlightPerConnectionMaxWaitTheirTurn(framing: DirectLinkClient.Framing) async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with({ $0.limits.server.inFlightPerConnectionMax = 2 }) { daemon in
+            let client = try await daemon.connect(framing: framing)
+            defer { Task { await client.close() } }
+            let requests = try (0..<24).map { index in
+                let serial = MessageTemplate.freshSerial() + "f\(index)"
+                return (serial, try Request.intraBankPayment(serial: serial, amount: "1.00"))
+            }
+            let answers = try await withThrowingTaskGroup(of: (Int, Reply).self) { group in
+                for (index, (_, request)) in requests.enumerated() {
+                    group.addTask { (index, try bank.read(try await client.send(request))) }
+                }
+                var all: [(Int, Reply)] = []
+                for try await answer in group { all.append(answer) }
+                return all.sorted { $0.0 < $1.0 }
+            }
+            #expect(answers.count == 24)
+            for (index, reply) in answers {
+                #expect(reply.serialNo == requests[index].0 && reply.retCode == "0000", "\(reply.summary)")
+            }
+            let peak = daemon.daemon.inFlight.peak
+            #expect(peak >= 1 && peak <= 2, "\(peak) requests were in flight at once on one connection; the limit is 2")
+        }
+    }
 }

@@ -1,0 +1,94 @@
+import DirectLinkAudit
+import DirectLinkCrypto
+import DirectLinkMessage
+import DirectLinkServer
+import DirectLinkXML
+import Foundation
+import Testing
+
+/// AUD.CHECKPOINT and AUD.PROOF over the wire, against a daemon with its audit log on: the checkpoint a client gets
+/// is the one signed in the log, and the proof for a payment's serial carries the exact bytes the client sent and
+/// received, leading to that checkpoint's root.
+extension DaemonEndToEndTests {
+    static func auditOn(_ configuration: inout DaemonConfiguration) {
+        configuration.audit.enabled = true
+        configuration.audit.checkpointEveryRecords = 2
+    }
+
+    private static func bytes(hex: String?) -> [UInt8] {
+        guard let hex, hex.count % 2 == 0 else { return [] }
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return [] }
+            out.append(byte)
+            index = next
+        }
+        return out
+    }
+
+    @Test(arguments: framings) func auditCheckpointAndProofOverTheWire(framing: DirectLinkClient.Framing) async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.auditOn) { daemon in
+            let client = try await daemon.connect(framing: framing)
+            defer { Task { await client.close() } }
+            let serial = MessageTemplate.freshSerial()
+            let request = try Request.intraBankPayment(serial: serial, amount: "3.00")
+            let paid = try await bank.send(request, on: client)
+            #expect(paid.retCode == "0000", "\(paid.summary)")
+
+            // A checkpoint covering the payment's two records is signed once they are durable.
+            var checkpoint: Reply?
+            _ = try await eventually {
+                checkpoint = try await bank.send(try Request.signed("audit-checkpoint"), on: client)
+                return checkpoint?.retCode == "0000" && (UInt64(checkpoint?.field("TreeSize") ?? "") ?? 0) >= 2
+            }
+            let latest = try #require(checkpoint)
+            #expect(latest.resultName == "CheckpointResult", "\(latest.summary)")
+            let directory = try #require(daemon.daemon.auditDirectory)
+            let stored = try AuditLogReader.read(directory: directory).checkpoints
+            let certificate = try AuditLogReader.certificate(directory: directory)
+            let match = try #require(stored.first { "\($0.treeSize)" == latest.field("TreeSize") },
+                                     "the TreeSize a client got is one the log signed")
+            #expect(match.rootHash.hexString == latest.field("RootHash"))
+            #expect(Base64.encode(match.signature) == latest.field("Signature"))
+            #expect(match.isSigned(by: certificate))
+
+            // The proof for the payment's serial: its inbound and outbound records, under a signed root.
+            let proof = try await bank.send(try Request.signed("audit-proof", [("OrigSerialNo", serial)]), on: client)
+            #expect(proof.retCode == "0000", "\(proof.summary)")
+            let treeSize = try #require(UInt64(proof.field("TreeSize") ?? ""))
+            let root = Self.bytes(hex: proof.field("RootHash"))
+            #expect(stored.contains { $0.treeSize == treeSize && $0.rootHash == root }, "the proof is against a signed checkpoint")
+            let entries = proof.all("Entry")
+            #expect(entries.count == 2)
+            var messages: [AuditRecord.Direction: [UInt8]] = [:]
+            for entry in entries {
+                let record = try #require(Base64.decode(entry.field("Record") ?? ""))
+                let leafHash = Self.bytes(hex: entry.field("LeafHash"))
+                #expect(MerkleHash.leaf(record) == leafHash)
+                let index = try #require(UInt64(entry.field("LeafIndex") ?? ""))
+                let path = entry.children.filter { $0.isNamed("Hash", in: Namespace.directLink) }.map { Self.bytes(hex: $0.text) }
+                #expect(MerkleProof.verifyInclusion(leafHash: leafHash, leafIndex: index, treeSize: treeSize, proof: path, rootHash: root))
+                let decoded = try AuditRecord.decode(record[...])
+                #expect(decoded.leafIndex == index)
+                #expect(decoded.record.serialNo == serial && decoded.record.corpId == "CORPA001")
+                messages[decoded.record.direction] = decoded.record.bytes
+            }
+            #expect(messages[.inbound] == request, "the log holds the exact request bytes")
+            #expect(messages[.outbound] == paid.bytes, "the log holds the exact response bytes the client received")
+        }
+    }
+
+    @Test func auditProofOfAnUnknownSerialIs8011WithItsPath() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.auditOn) { daemon in
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            let reply = try await bank.send(try Request.signed("audit-proof", [("OrigSerialNo", "NEVER-SENT-1")]), on: client)
+            #expect(reply.retCode == RetCode.paymentUnknown.rawValue, "\(reply.summary)")
+            #expect(reply.head("ErrorPath") == "/Message/Body/ProofQuery/OrigSerialNo")
+        }
+    }
+}

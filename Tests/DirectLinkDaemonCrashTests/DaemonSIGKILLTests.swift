@@ -37,10 +37,10 @@ import Glibc
     }
 
     /// Starts `directlink serve` on free ports and returns the process and its listen port.
-    static func startDaemon(data: String) throws -> (Process, Int, FileHandle) {
+    static func startDaemon(data: String, config: String? = nil) throws -> (Process, Int, FileHandle) {
         let process = Process()
         process.executableURL = try binary()
-        process.arguments = ["serve", "--config", root.appendingPathComponent("conf/directlink.json").path,
+        process.arguments = ["serve", "--config", config ?? root.appendingPathComponent("conf/directlink.json").path,
                              "--port", "0", "--admin-port", "0", "--data", data]
         let output = Pipe()
         process.standardOutput = output

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DirectLinkAudit
 import DirectLinkCrypto
+import DirectLinkServer
 import Foundation
 
 /// `directlink audit …`: check the tamper-evident audit log offline (docs/audit.md).
@@ -14,6 +15,17 @@ struct AuditCommand: ParsableCommand {
 
     static func trustStore(_ trust: String?, crl: [String]) throws -> TrustStore? {
         try trust.map { try TrustStore(caBundlePath: $0, crlPaths: crl) }
+    }
+
+    /// `--dir`, or else the directory the daemon of `config` writes its log to (`audit.directory`, by default
+    /// `<dataDirectory>/audit`), so `directlink audit prove --corp C --serial S` works from the project home.
+    static func logDirectory(_ dir: String?, config: String) throws -> URL {
+        if let dir { return URL(fileURLWithPath: dir) }
+        do {
+            return URL(fileURLWithPath: try DaemonConfiguration.load(path: config).auditDirectory)
+        } catch {
+            throw ValidationError("no --dir given and \(config) could not be read (\(error)); pass --dir LOGDIR")
+        }
     }
 
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
@@ -68,13 +80,14 @@ struct AuditProveCommand: ParsableCommand {
         abstract: "Inclusion proof (JSON) for a corporation's SerialNo against the newest checkpoint."
     )
 
-    @Option(help: "The log directory.") var dir: String
+    @Option(help: "The log directory (default: the daemon's, from --config).") var dir: String?
+    @Option(help: "Daemon configuration that names the log directory when --dir is not given.") var config = "conf/directlink.json"
     @Option(help: "CorpId.") var corp: String
     @Option(help: "SerialNo.") var serial: String
 
     func run() throws {
         var indexes: [UInt64] = []
-        let contents = try AuditLogReader.read(directory: URL(fileURLWithPath: dir)) { index, record, _ in
+        let contents = try AuditLogReader.read(directory: try AuditCommand.logDirectory(dir, config: config)) { index, record, _ in
             if record.corpId == corp, record.serialNo == serial { indexes.append(index) }
         }
         guard let checkpoint = contents.checkpoints.last else { throw CLIError("the log has no checkpoint yet") }
@@ -104,12 +117,13 @@ struct AuditConsistencyCommand: ParsableCommand {
         abstract: "Consistency proof (JSON) that the tree of N1 records is a prefix of the tree of N2 records."
     )
 
-    @Option(help: "The log directory.") var dir: String
+    @Option(help: "The log directory (default: the daemon's, from --config).") var dir: String?
+    @Option(help: "Daemon configuration that names the log directory when --dir is not given.") var config = "conf/directlink.json"
     @Argument(help: "Older tree size.") var n1: UInt64
     @Argument(help: "Newer tree size.") var n2: UInt64
 
     func run() throws {
-        let tree = try AuditLogReader.read(directory: URL(fileURLWithPath: dir)).tree
+        let tree = try AuditLogReader.read(directory: try AuditCommand.logDirectory(dir, config: config)).tree
         guard n1 <= n2, n2 <= tree.size else { throw ValidationError("need N1 ≤ N2 ≤ \(tree.size) (the log's size)") }
         let proof = tree.consistencyProof(from: n1, to: n2)
         let (old, new) = (tree.rootHash(size: n1), tree.rootHash(size: n2))

@@ -9,7 +9,8 @@ struct AuditExportCommand: ParsableCommand {
         discussion: "Dates are UTC days (2026-11-25, both ends included) or ISO 8601 times. Only records covered by the newest checkpoint are exported."
     )
 
-    @Option(help: "The log directory.") var dir: String
+    @Option(help: "The log directory (default: the daemon's, from --config).") var dir: String?
+    @Option(help: "Daemon configuration that names the log directory when --dir is not given.") var config = "conf/directlink.json"
     @Option(help: "CorpId.") var corp: String
     @Option(help: "First day or time.") var from: String
     @Option(help: "Last day (included) or time (excluded).") var to: String
@@ -18,7 +19,7 @@ struct AuditExportCommand: ParsableCommand {
     func run() throws {
         let start = try Self.parse(from, endOfDay: false)
         let end = try Self.parse(to, endOfDay: true)
-        let manifest = try AuditExport.export(directory: URL(fileURLWithPath: dir), corpId: corp, from: start, to: end,
+        let manifest = try AuditExport.export(directory: try AuditCommand.logDirectory(dir, config: config), corpId: corp, from: start, to: end,
                                               output: URL(fileURLWithPath: out))
         print("exported \(manifest.entries.count) records of \(corp) against the checkpoint of size \(manifest.treeSize) to \(out)")
         if manifest.recordsNotYetCheckpointed > 0 {

@@ -44,4 +44,23 @@ struct AuditCommandTests {
         let consistency = try Self.run(["audit", "consistency", "--dir", directory.path, "2", "4"])
         #expect(consistency.status == 0 && consistency.output.contains("\"proof\""), "\(consistency.output)")
     }
+
+    /// Without `--dir`, `prove` and `consistency` read the log of the daemon that `--config` configures
+    /// (`audit.directory`), as an operator runs them from the project home.
+    @Test func proveAndConsistencyFindTheDaemonsLogThroughItsConfiguration() throws {
+        let directory = try Fixture.populatedLog(exchanges: 2)
+        let home = try Fixture.temporaryDirectory()
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("conf"), withIntermediateDirectories: true)
+        let shipped = try String(contentsOfFile: Fixture.path("conf/directlink.json"), encoding: .utf8)
+        let configuration = shipped.replacingOccurrences(of: "\"audit\": {", with: "\"audit\": {\n    \"directory\": \"\(directory.path)\",")
+        #expect(configuration != shipped)
+        let config = home.appendingPathComponent("conf/directlink.json").path
+        try configuration.write(toFile: config, atomically: true, encoding: .utf8)
+        let prove = try Self.run(["audit", "prove", "--config", config, "--corp", "CORPA001", "--serial", "S1001"])
+        #expect(prove.status == 0 && prove.output.contains("\"leafIndex\" : 3"), "\(prove.output)")
+        let consistency = try Self.run(["audit", "consistency", "--config", config, "2", "4"])
+        #expect(consistency.status == 0 && consistency.output.contains("\"proof\""), "\(consistency.output)")
+        let missing = try Self.run(["audit", "consistency", "--config", home.appendingPathComponent("none.json").path, "2", "4"])
+        #expect(missing.status != 0 && missing.output.contains("pass --dir"), "\(missing.output)")
+    }
 }

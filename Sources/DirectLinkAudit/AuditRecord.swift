@@ -17,6 +17,9 @@ public struct AuditRecord: Sendable, Equatable {
         case verified
         /// `MessageVerifier` refused the frame; `retCode` says why.
         case rejected
+        /// The transport could not read the frame (garbage, too large, cut off: a FRAME.* `retCode`); the bytes are
+        /// what arrived of it, and the outbound record is the plain, unsigned error sent before the connection closed.
+        case unreadable
         /// An outbound response.
         case response
     }

@@ -39,7 +39,7 @@ public struct AuditVerifier: Sendable {
         let verifier = trust.map { MessageVerifier(trust: $0, schema: nil) }
         let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
             guard record.direction == .inbound else { return }
-            if record.verdict == .rejected { summary.inboundRejected += 1; return }
+            if record.verdict != .verified { summary.inboundRejected += 1; return }
             guard let verifier else { return }
             try Self.checkMessage(record, index: index, verifier: verifier)
             summary.inboundSignaturesChecked += 1

@@ -102,6 +102,8 @@ public struct AuditMetadata: Sendable {
     public var txCode: String?
     /// True when the inbound frame passed `MessageVerifier` (whatever the later checks decided).
     public var verified: Bool
+    /// True when the transport could not read the frame at all (`Gateway.recordUnreadable`).
+    public var unreadable = false
     public var retCode: String
     public var correlationId: String
 }
@@ -138,6 +140,25 @@ public final class Gateway: Sendable {
     }
 
     /// Answers one frame with one signed response.
+    /// Records a frame the transport could not read (its bytes as far as they arrived) and the plain, unsigned
+    /// error the transport sends for it. Such a record has no SerialNo or TxCode; its CorpId is the TLS client's.
+    /// Returns true once both records are durable (or when there is no audit log), false when they could not be
+    /// made durable — the transport then closes without sending the error.
+    public func recordUnreadable(_ received: [UInt8], response: [UInt8], retCode: String, context: RequestContext) async -> Bool {
+        guard let audit else { return true }
+        let metadata = AuditMetadata(receivedAt: clock(), connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
+                                     corpId: context.tlsCorpId, serialNo: nil, txCode: nil, verified: false, unreadable: true,
+                                     retCode: retCode, correlationId: Self.correlationId())
+        do {
+            try await audit.begin(inbound: received, outbound: response, metadata: metadata).durable()
+            return true
+        } catch {
+            logger.critical("audit log write failed for an unreadable frame; closing without an answer",
+                            metadata: ["correlation": "\(metadata.correlationId)", "ret": "\(retCode)"])
+            return false
+        }
+    }
+
     public func handle(_ frame: [UInt8], context: RequestContext) async -> [UInt8] {
         let started = ContinuousClock.now
         let receivedAt = clock()

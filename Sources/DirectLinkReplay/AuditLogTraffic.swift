@@ -3,6 +3,7 @@ import Foundation
 
 /// The inbound traffic of a DirectLink audit log (`DirectLinkAudit`, docs/audit.md): each inbound record paired
 /// with the outbound record of the same connection and correlation id, in the order the inbound frames were logged.
+/// Frames the transport could not read (verdict `unreadable`) are left out.
 /// The log's Merkle tree and checkpoints are not checked here (`directlink audit verify` does that).
 public struct AuditLogTraffic: RecordedTraffic {
     public let directory: URL
@@ -28,7 +29,11 @@ public struct AuditLogTraffic: RecordedTraffic {
             _ = try AuditLogReader.read(directory: directory) { index, record, _ in
                 let key = Key(connection: record.connectionId, correlation: record.correlationId)
                 switch record.direction {
-                case .inbound: inbound.append((index, key, record.bytes))
+                case .inbound:
+                    // Frames the transport could not read (garbage, too large, cut off) never reached the gateway
+                    // and were answered with a plain transport error: there is nothing to re-drive.
+                    guard record.verdict != .unreadable else { return }
+                    inbound.append((index, key, record.bytes))
                 case .outbound: outbound[key] = record.bytes
                 }
             }

@@ -40,7 +40,7 @@ final class AuditRecorder: AuditSink {
                       metadata.serialNo ?? "", metadata.txCode ?? "")
         let request = AuditRecord(
             direction: .inbound, receivedAt: common.0, connectionId: common.1, peerFingerprint: common.2, corpId: common.3,
-            serialNo: common.4, txCode: common.5, verdict: metadata.verified ? .verified : .rejected,
+            serialNo: common.4, txCode: common.5, verdict: metadata.unreadable ? .unreadable : metadata.verified ? .verified : .rejected,
             retCode: metadata.retCode, correlationId: metadata.correlationId, bytes: inbound)
         let response = AuditRecord(
             direction: .outbound, receivedAt: common.0, connectionId: common.1, peerFingerprint: common.2, corpId: common.3,

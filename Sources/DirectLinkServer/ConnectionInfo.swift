@@ -1,3 +1,4 @@
+import DirectLinkMessage
 import DirectLinkCrypto
 
 /// What the transport proved about a connection before any frame is read.
@@ -29,4 +30,13 @@ public struct ConnectionInfo: Sendable {
 /// every failure is a signed error response.
 public protocol FrameProcessor: Sendable {
     func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]
+    /// Records a frame that could not be read (its bytes as far as they arrived) and the plain error about to be
+    /// sent for it. Returns false when the record could not be made durable: the error is then not sent (the
+    /// connection just closes), since nothing leaves without its audit record.
+    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool
+}
+
+extension FrameProcessor {
+    /// Processors without an audit log send the plain error at once.
+    public func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool { true }
 }

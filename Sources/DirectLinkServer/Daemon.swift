@@ -191,8 +191,15 @@ struct GatewayProcessor: FrameProcessor {
     let gateway: Gateway
 
     func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8] {
-        await gateway.handle(frame, context: RequestContext(
-            connectionId: connection.id, tlsCorpId: connection.corpId, tlsPeerFingerprint: connection.peer.identity.fingerprintSHA256))
+        await gateway.handle(frame, context: Self.context(connection))
+    }
+
+    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool {
+        await gateway.recordUnreadable(received, response: response, retCode: code.rawValue, context: Self.context(connection))
+    }
+
+    static func context(_ connection: ConnectionInfo) -> RequestContext {
+        RequestContext(connectionId: connection.id, tlsCorpId: connection.corpId, tlsPeerFingerprint: connection.peer.identity.fingerprintSHA256)
     }
 }
 

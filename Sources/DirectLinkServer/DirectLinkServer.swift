@@ -107,14 +107,17 @@ public final class DirectLinkServer: @unchecked Sendable {
             ], position: .after(context.handler))
         case .http:
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-            let guarded = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout).handlers
+            let requestGuard = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout) { [processor] received, response, code in
+                await processor.unreadable(received, response: response, code: code, connection: connection)
+            }
+            let guarded = requestGuard.handlers
             try pipeline.addHandlers([
                 guarded.bytes,
                 decoder,
                 guarded.parts,
                 HTTPResponseEncoder(),
                 HTTPServerPipelineHandler(),
-                HTTPFrameBridge(frameBytesMax: limits.frameBytesMax),
+                HTTPFrameBridge(frameBytesMax: limits.frameBytesMax, requestGuard: requestGuard),
                 dispatcher,
             ], position: .after(context.handler))
         }

@@ -121,15 +121,28 @@ final class FrameDispatcher: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// An unreadable frame: answer with a plain error frame, then close.
+    /// An unreadable frame: record it and the plain error frame in the audit log, send the error once that is
+    /// durable, then close (without sending anything when the record failed).
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closed else { return }
         closed = true
         let frameError = error as? FrameError ?? FrameError(code: .frameMalformed, reason: "unreadable input")
-        context.writeAndFlush(wrapOutboundOut(OutboundFrame(bytes: frameError.payload))).whenComplete { [channel = context.channel] _ in
-            channel.close(promise: nil)
+        let payload = frameError.payload
+        let (processor, connection) = (self.processor, self.connection)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let recorded = await processor.unreadable(frameError.received, response: payload, code: frameError.code, connection: connection)
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                guard recorded else {
+                    context.close(promise: nil)
+                    return
+                }
+                context.writeAndFlush(handler.wrapOutboundOut(OutboundFrame(bytes: payload))).whenComplete { [channel = context.channel] _ in
+                    channel.close(promise: nil)
+                }
+            }
         }
     }
 }
-
-extension FrameDispatcher: @unchecked Sendable {}

@@ -16,6 +16,8 @@ struct OutboundFrame {
 struct FrameError: Error {
     let code: RetCode
     let reason: String
+    /// The bytes of the unreadable frame as far as they arrived (what the audit log records as received).
+    var received: [UInt8] = []
 
     /// The plain error frame: a tiny unsigned XML document, documented in Schemas/README.md (`FrameError`).
     var payload: [UInt8] {
@@ -53,6 +55,11 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
     let frameBytesMax: Int
     let frameReadTimeout: TimeAmount
     private var timer: Scheduled<Void>?
+    /// The bytes of the frame still incomplete at the end of the last `decode` (the buffer's readable bytes then),
+    /// kept so that a frame cut off by the timer can be recorded as received. The buffer only grows between two
+    /// calls that consume nothing, so each byte is copied here once. A class: the timer reads it when it fires.
+    private final class Partial { var bytes: [UInt8] = [] }
+    private let partial = Partial()
 
     init(frameBytesMax: Int, frameReadTimeout: TimeAmount) {
         self.frameBytesMax = frameBytesMax
@@ -60,20 +67,35 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let state = try decodeFrame(context: context, buffer: &buffer)
+        let state: DecodingState
+        do {
+            state = try decodeFrame(context: context, buffer: &buffer)
+        } catch var error as FrameError {
+            error.received = Array(buffer.readableBytesView)
+            throw error
+        }
         if state == .continue {
             // A frame completed: the next one gets its own frameReadTimeoutMs from here.
             timer?.cancel()
             timer = nil
+            partial.bytes = []
         }
         if buffer.readableBytes == 0 {
             timer?.cancel()
             timer = nil
-        } else if timer == nil {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            let seconds = frameReadTimeout.nanoseconds / 1_000_000_000
-            timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
-                bound.value.fireErrorCaught(FrameError(code: .frameTimeout, reason: "frame not completed within \(seconds) s"))
+            partial.bytes = []
+        } else {
+            if state == .needMoreData, partial.bytes.count < buffer.readableBytes {
+                partial.bytes += buffer.readableBytesView.dropFirst(partial.bytes.count)
+            }
+            if timer == nil {
+                let bound = NIOLoopBound((context, partial), eventLoop: context.eventLoop)
+                let seconds = frameReadTimeout.nanoseconds / 1_000_000_000
+                timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
+                    let (context, partial) = bound.value
+                    context.fireErrorCaught(FrameError(code: .frameTimeout, reason: "frame not completed within \(seconds) s",
+                                                       received: partial.bytes))
+                }
             }
         }
         return state

@@ -24,9 +24,10 @@ final class FramingSniffer: ChannelInboundHandler, RemovableChannelHandler {
         var incoming = unwrapInboundIn(data)
         if buffered == nil {
             buffered = incoming
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
-                bound.value.fireErrorCaught(FrameError(code: .frameTimeout, reason: "first frame not completed in time"))
+                let (sniffer, context) = bound.value
+                sniffer.timedOut(context: context)
             }
         } else {
             buffered?.writeBuffer(&incoming)
@@ -41,6 +42,23 @@ final class FramingSniffer: ChannelInboundHandler, RemovableChannelHandler {
         }
         buffered = nil
         context.fireChannelRead(wrapInboundOut(bytes))
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Too few bytes to tell the framing arrived within `frameReadTimeout`: the classic handlers are installed so
+    /// that the dispatcher records the bytes, answers with the plain FRAME.TIMEOUT error and closes. (An error fired
+    /// with no framing installed would reach the end of the pipeline and leave the connection open.)
+    private func timedOut(context: ChannelHandlerContext) {
+        guard let bytes = buffered else { return }
+        buffered = nil
+        do {
+            try install(.classic, context)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.fireErrorCaught(FrameError(code: .frameTimeout, reason: "first frame not completed in time",
+                                           received: Array(bytes.readableBytesView)))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 

@@ -15,13 +15,16 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     static let contentTypes: Set<String> = ["application/xml", "text/xml", "application/pkcs7-mime", "application/pkcs7"]
 
     private let frameBytesMax: Int
+    private let requestGuard: HTTPRequestGuard
     private var body: [UInt8] = []
     private var rejected = false
     private var keepAlive = true
 
-    /// The head's size and the request's time are bounded before the decoder, by `HTTPRequestGuard`.
-    init(frameBytesMax: Int) {
+    /// The head's size and the request's time are bounded before the decoder, by `requestGuard`, which also sends
+    /// every plain error (after its audit record).
+    init(frameBytesMax: Int, requestGuard: HTTPRequestGuard) {
         self.frameBytesMax = frameBytesMax
+        self.requestGuard = requestGuard
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -68,17 +71,12 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
 
     /// A plain (unsigned) error: no message could be read to answer with a signed response.
     private func reject(context: ChannelHandlerContext, status: HTTPResponseStatus, code: RetCode, reason: String) {
-        let payload = FrameError(code: code, reason: reason).payload
-        var headers = HTTPHeaders([("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", "\(payload.count)"), ("Connection", "close")])
-        headers.add(name: "X-DirectLink-RetCode", value: code.rawValue)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+        rejected = true
+        requestGuard.reject(status: status, code: code, reason: reason)
     }
 
     /// A whole plain-error HTTP response as bytes, for `HTTPRequestGuard`, which answers below the HTTP encoder.
-    static func plainErrorResponse(status: HTTPResponseStatus, code: RetCode, reason: String) -> [UInt8] {
-        let payload = FrameError(code: code, reason: reason).payload
+    static func plainErrorResponse(status: HTTPResponseStatus, code: RetCode, payload: [UInt8]) -> [UInt8] {
         let head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/xml; charset=utf-8\r\n"
             + "Content-Length: \(payload.count)\r\nConnection: close\r\nX-DirectLink-RetCode: \(code.rawValue)\r\n\r\n"
         return Array(head.utf8) + payload

@@ -20,22 +20,32 @@ final class HTTPRequestGuard {
 
     private let headBytesMax: Int
     private let readTimeout: TimeAmount
+    private let record: @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool
+    /// The raw bytes of the request being read (head and body as they arrived), for the audit record of a refusal.
+    private var raw: [UInt8] = []
+    private var bytesContext: ChannelHandlerContext?
     private var inRequest = false
     private var awaitingHead = true
     private var headBytes = 0
     private var timer: Scheduled<Void>?
     private var violated = false
 
-    init(headBytesMax: Int, readTimeout: TimeAmount) {
+    /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
+    /// could not (the error is then not sent).
+    init(headBytesMax: Int, readTimeout: TimeAmount,
+         record: @escaping @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool) {
         self.headBytesMax = headBytesMax
         self.readTimeout = readTimeout
+        self.record = record
     }
 
     /// The handlers to install: `bytes` before the HTTP decoder, `parts` right after it.
     var handlers: (bytes: Bytes, parts: Parts) { (Bytes(self), Parts(self)) }
 
-    private func received(_ count: Int, context: ChannelHandlerContext) {
+    private func received(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         guard !violated else { return }
+        let count = bytes.readableBytes
+        raw += bytes.readableBytesView
         if !inRequest {
             inRequest = true
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -60,28 +70,47 @@ final class HTTPRequestGuard {
     private func requestEnded() {
         timer?.cancel()
         timer = nil
+        raw = []
         inRequest = false
         awaitingHead = true
         headBytes = 0
     }
 
-    /// Answers with a plain error and closes. The response is written here, below the HTTP encoder, as bytes:
-    /// `HTTPServerPipelineHandler` refuses a response while no request head has reached it.
     private func report(_ violation: Violation, context: ChannelHandlerContext) {
-        guard !violated else { return }
+        switch violation {
+        case .headTooLarge(let limit):
+            reject(status: .requestHeaderFieldsTooLarge, code: .frameTooLarge, reason: "HTTP request head larger than \(limit) bytes")
+        case .timeout:
+            reject(status: .requestTimeout, code: .frameTimeout, reason: "request not completed in time")
+        }
+    }
+
+    /// Refuses the request being read: its raw bytes and the plain error go to the audit log, then the error is
+    /// written — here, below the HTTP encoder, as bytes, since `HTTPServerPipelineHandler` refuses a response while
+    /// no request head has reached it — and the connection closes. `HTTPFrameBridge` refuses through this too.
+    func reject(status: HTTPResponseStatus, code: RetCode, reason: String) {
+        guard !violated, let context = bytesContext else { return }
         violated = true
         timer?.cancel()
         timer = nil
-        let response: [UInt8]
-        switch violation {
-        case .headTooLarge(let limit):
-            response = HTTPFrameBridge.plainErrorResponse(status: .requestHeaderFieldsTooLarge, code: .frameTooLarge,
-                                                          reason: "HTTP request head larger than \(limit) bytes")
-        case .timeout:
-            response = HTTPFrameBridge.plainErrorResponse(status: .requestTimeout, code: .frameTimeout, reason: "request not completed in time")
-        }
-        context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { [channel = context.channel] _ in
-            channel.close(promise: nil)
+        let payload = FrameError(code: code, reason: reason).payload
+        let response = HTTPFrameBridge.plainErrorResponse(status: status, code: code, payload: payload)
+        let (received, record) = (raw, self.record)
+        raw = []
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let recorded = await record(received, payload, code)
+            eventLoop.execute {
+                let context = bound.value
+                guard recorded else {
+                    context.close(promise: nil)
+                    return
+                }
+                context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { [channel = context.channel] _ in
+                    channel.close(promise: nil)
+                }
+            }
         }
     }
 
@@ -98,13 +127,18 @@ final class HTTPRequestGuard {
 
         init(_ state: HTTPRequestGuard) { self.state = state }
 
+        func handlerAdded(context: ChannelHandlerContext) { state.bytesContext = context }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            state.received(unwrapInboundIn(data).readableBytes, context: context)
+            state.received(unwrapInboundIn(data), context: context)
             context.fireChannelRead(data)
             state.checkHead(context: context)
         }
 
-        func handlerRemoved(context: ChannelHandlerContext) { state.stop() }
+        func handlerRemoved(context: ChannelHandlerContext) {
+            state.stop()
+            state.bytesContext = nil
+        }
     }
 
     final class Parts: ChannelInboundHandler, RemovableChannelHandler {

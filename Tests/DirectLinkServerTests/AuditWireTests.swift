@@ -91,4 +91,47 @@ extension DaemonEndToEndTests {
             #expect(reply.head("ErrorPath") == "/Message/Body/ProofQuery/OrigSerialNo")
         }
     }
+
+    /// Frames that cannot be read are in the log too: the bytes as far as they arrived, and the plain error sent
+    /// for them (recorded before it is sent), under the TLS client's CorpId — classic garbage, a classic frame cut
+    /// off by frameReadTimeoutMs, and an HTTP head cut off the same way.
+    @Test func unreadableFramesAreLoggedWithTheErrorSentForThem() async throws {
+        try await RunningDaemon.with({ Self.auditOn(&$0); Self.smallLimits(&$0) }) { daemon in
+            let garbage = Array("xx\u{01}\u{02}garbage!".utf8)
+            let request = try Request.signed("server-time")
+            let cutFrame = Array(classicFrame(request).prefix(8 + request.count / 2))
+            let cutHead = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nX-Trace: ab".utf8)
+            var sent: [[UInt8]: (code: String, error: [UInt8])] = [:]
+            // Two bytes: too few even to tell the framing (the sniffer's own timeout).
+            let twoBytes = Array("PO".utf8)
+            for (bytes, code) in [(garbage, "1003"), (cutFrame, "1004"), (cutHead, "1004"), (twoBytes, "1004")] {
+                let raw = try await RawTLSConnection.open(port: daemon.port)
+                try await raw.write(bytes)
+                #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+                let error: [UInt8]
+                if bytes == cutHead {
+                    let text = raw.received
+                    let split = try #require(text.firstRange(of: Array("\r\n\r\n".utf8)))
+                    error = Array(text[split.upperBound...])
+                } else {
+                    error = try #require(classicFrames(in: raw.received).first)
+                }
+                sent[bytes] = (code, error)
+            }
+
+            let directory = try #require(daemon.daemon.auditDirectory)
+            var records: [AuditRecord] = []
+            _ = try AuditLogReader.read(directory: directory) { _, record, _ in records.append(record) }
+            for (bytes, expected) in sent {
+                let position = try #require(records.firstIndex { $0.direction == .inbound && $0.bytes == bytes },
+                                            "no record of \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+                let inbound = records[position]
+                #expect(inbound.verdict == .unreadable && inbound.retCode == expected.code && inbound.corpId == "CORPA001")
+                #expect(inbound.serialNo.isEmpty && inbound.txCode.isEmpty)
+                let outbound = try #require(records.dropFirst(position + 1).first { $0.correlationId == inbound.correlationId })
+                #expect(outbound.direction == .outbound && outbound.bytes == expected.error, "the log holds the exact error sent")
+                #expect(try PlainFrameError(xml: outbound.bytes).retCode == expected.code)
+            }
+        }
+    }
 }

@@ -62,6 +62,19 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// Fewer bytes than it takes to tell the framing ("PO" could still become "POST"): the same timeout applies.
+    /// The sniffer used to fire its error with no framing installed, so the connection stayed until the idle timeout.
+    @Test func startTooShortToTellTheFramingIs1004ThenClose() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(Array("PO".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "a start that never completes must be cut off")
+            #expect(try PlainFrameError(classic: raw.received).retCode == "1004")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
     /// `frameReadTimeoutMs` runs from a frame's first byte to its last. A client that streams frames back to back,
     /// each completed well within the limit but with the next one already started, must not be cut off.
     @Test func backToBackFramesEachWithinFrameReadTimeoutAreAllRead() async throws {

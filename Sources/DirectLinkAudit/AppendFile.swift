@@ -160,10 +160,10 @@ final class AppendFile {
     /// The reusable block-aligned buffer, at least `length` bytes.
     private func alignedBuffer(_ length: Int) throws -> UnsafeMutableRawPointer {
         if let buffer, bufferBytes >= length { return buffer }
+        let capacity = Self.roundUp(max(length, 2 * bufferBytes, 64 << 10))
         free(buffer)
         buffer = nil
         bufferBytes = 0
-        let capacity = Self.roundUp(max(length, 2 * bufferBytes, 64 << 10))
         var allocatedBuffer: UnsafeMutableRawPointer?
         guard posix_memalign(&allocatedBuffer, Self.blockBytes, capacity) == 0, let allocatedBuffer else {
             throw AuditError(.io, "cannot allocate a \(capacity)-byte write buffer")

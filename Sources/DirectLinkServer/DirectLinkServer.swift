@@ -96,18 +96,19 @@ public final class DirectLinkServer: @unchecked Sendable {
     /// Adds the handlers of `framing` after `context`'s handler.
     func installFraming(_ framing: ConnectionInfo.Framing, connection: ConnectionInfo, after context: ChannelHandlerContext) throws {
         let timeout = TimeAmount.milliseconds(Int64(limits.frameReadTimeoutMs))
-        let dispatcher = FrameDispatcher(processor: processor, connection: connection, inFlightMax: limits.inFlightPerConnectionMax, tracker: tracker)
+        let work = ConnectionWork(inFlightMax: limits.inFlightPerConnectionMax)
+        let dispatcher = FrameDispatcher(processor: processor, connection: connection, work: work, tracker: tracker)
         let pipeline = context.pipeline.syncOperations
         switch framing {
         case .classic:
             try pipeline.addHandlers([
-                ByteToMessageHandler(ClassicFrameDecoder(frameBytesMax: limits.frameBytesMax, frameReadTimeout: timeout)),
+                ByteToMessageHandler(ClassicFrameDecoder(frameBytesMax: limits.frameBytesMax, frameReadTimeout: timeout, work: work)),
                 MessageToByteHandler(ClassicFrameEncoder()),
                 dispatcher,
             ], position: .after(context.handler))
         case .http:
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-            let requestGuard = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout) { [processor] received, response, code in
+            let requestGuard = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout, work: work) { [processor] received, response, code in
                 await processor.unreadable(received, response: response, code: code, connection: connection)
             }
             let guarded = requestGuard.handlers

@@ -24,10 +24,13 @@ final class FrameDispatcher: ChannelDuplexHandler {
     private var quiescing = false
     private var closed = false
 
-    init(processor: any FrameProcessor, connection: ConnectionInfo, inFlightMax: Int, tracker: InFlightTracker) {
+    private let work: ConnectionWork
+
+    init(processor: any FrameProcessor, connection: ConnectionInfo, work: ConnectionWork, tracker: InFlightTracker) {
         self.processor = processor
         self.connection = connection
-        self.inFlightMax = inFlightMax
+        self.inFlightMax = work.inFlightMax
+        self.work = work
         self.tracker = tracker
     }
 
@@ -36,6 +39,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
         let sequence = nextSequence
         nextSequence += 1
         inFlight += 1
+        work.read()
         // One read can hold many frames, all decoded at once: pausing reads alone would not bound the work.
         if running < inFlightMax {
             start(unwrapInboundIn(data), sequence, context: context)
@@ -74,9 +78,11 @@ final class FrameDispatcher: ChannelDuplexHandler {
         }
         if !handedOver { tracker.finished() }
         var lastWrite: EventLoopFuture<Void>?
+        var written = 0
         while let bytes = finished.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
+            written += 1
             if !closed {
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: promise)
@@ -84,6 +90,8 @@ final class FrameDispatcher: ChannelDuplexHandler {
             }
         }
         if lastWrite != nil { context.flush() }
+        // After the flush: what waits for the last response (an HTTP refusal) goes out behind it.
+        for _ in 0..<written { work.answered() }
         if quiescing && inFlight == 0 && !closed {
             // Close only once the last response has reached the socket: a close fails writes still pending.
             closed = true

@@ -54,16 +54,28 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
     static let prefixBytes = 8
     let frameBytesMax: Int
     let frameReadTimeout: TimeAmount
-    private var timer: Scheduled<Void>?
-    /// The bytes of the frame still incomplete at the end of the last `decode` (the buffer's readable bytes then),
-    /// kept so that a frame cut off by the timer can be recorded as received. The buffer only grows between two
-    /// calls that consume nothing, so each byte is copied here once. A class: the timer reads it when it fires.
-    private final class Partial { var bytes: [UInt8] = [] }
-    private let partial = Partial()
+    private let work: ConnectionWork?
+    /// The frame in progress, shared with its timer (a class: the timer reads it when it fires). `bytes` are the
+    /// bytes of the frame still incomplete at the end of the last `decode` (the buffer's readable bytes then), kept
+    /// so that a frame cut off by the timer can be recorded as received; the buffer only grows between two calls
+    /// that consume nothing, so each byte is copied here once.
+    private final class Progress {
+        var bytes: [UInt8] = []
+        var timer: Scheduled<Void>?
 
-    init(frameBytesMax: Int, frameReadTimeout: TimeAmount) {
+        func reset() {
+            timer?.cancel()
+            timer = nil
+            bytes = []
+        }
+    }
+    private let progress = Progress()
+
+    /// `work`: the connection's dispatcher state; while it holds reads the timer waits another period.
+    init(frameBytesMax: Int, frameReadTimeout: TimeAmount, work: ConnectionWork? = nil) {
         self.frameBytesMax = frameBytesMax
         self.frameReadTimeout = frameReadTimeout
+        self.work = work
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -74,31 +86,34 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
             error.received = Array(buffer.readableBytesView)
             throw error
         }
-        if state == .continue {
-            // A frame completed: the next one gets its own frameReadTimeoutMs from here.
-            timer?.cancel()
-            timer = nil
-            partial.bytes = []
-        }
-        if buffer.readableBytes == 0 {
-            timer?.cancel()
-            timer = nil
-            partial.bytes = []
-        } else {
-            if state == .needMoreData, partial.bytes.count < buffer.readableBytes {
-                partial.bytes += buffer.readableBytesView.dropFirst(partial.bytes.count)
+        // A frame completed: the next one gets its own frameReadTimeoutMs from here.
+        if state == .continue || buffer.readableBytes == 0 { progress.reset() }
+        if buffer.readableBytes > 0 {
+            if state == .needMoreData, progress.bytes.count < buffer.readableBytes {
+                progress.bytes += buffer.readableBytesView.dropFirst(progress.bytes.count)
             }
-            if timer == nil {
-                let bound = NIOLoopBound((context, partial), eventLoop: context.eventLoop)
-                let seconds = frameReadTimeout.nanoseconds / 1_000_000_000
-                timer = context.eventLoop.scheduleTask(in: frameReadTimeout) {
-                    let (context, partial) = bound.value
-                    context.fireErrorCaught(FrameError(code: .frameTimeout, reason: "frame not completed within \(seconds) s",
-                                                       received: partial.bytes))
-                }
-            }
+            if progress.timer == nil { arm(context: context) }
         }
         return state
+    }
+
+    private func arm(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((context, progress, work), eventLoop: context.eventLoop)
+        let (timeout, seconds) = (frameReadTimeout, frameReadTimeout.nanoseconds / 1_000_000_000)
+        func schedule() -> Scheduled<Void> {
+            context.eventLoop.scheduleTask(in: timeout) {
+                let (context, progress, work) = bound.value
+                if work?.readsHeld == true {
+                    // The daemon is not reading: the rest of the frame cannot arrive yet.
+                    progress.timer = schedule()
+                    return
+                }
+                progress.timer = nil
+                context.fireErrorCaught(FrameError(code: .frameTimeout, reason: "frame not completed within \(seconds) s",
+                                                   received: progress.bytes))
+            }
+        }
+        progress.timer = schedule()
     }
 
     private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -121,8 +136,7 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        timer?.cancel()
-        timer = nil
+        progress.reset()
         while try decodeFrame(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }

@@ -28,6 +28,9 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A refused request closes the connection: nothing after it (even a complete request decoded from the
+        // same read) is executed.
+        guard !requestGuard.isRefused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             body.removeAll(keepingCapacity: true)

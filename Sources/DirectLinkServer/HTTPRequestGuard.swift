@@ -12,6 +12,9 @@ import NIOHTTP1
 ///
 /// Bytes of the next pipelined request that arrive in the same read as the end of the current one are neither
 /// counted nor timed until more bytes arrive; a client that then falls silent is closed by the idle timeout.
+/// While a response is outstanding the timer waits (the pipeline handler reads nothing more until it is written),
+/// and a refusal is written only after the responses before it, so a client never matches it to an earlier request.
+/// Once a request is refused, nothing more is read from the connection.
 final class HTTPRequestGuard {
     enum Violation {
         case headTooLarge(limit: Int)
@@ -21,6 +24,7 @@ final class HTTPRequestGuard {
     private let headBytesMax: Int
     private let readTimeout: TimeAmount
     private let record: @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool
+    private let work: ConnectionWork
     /// The raw bytes of the request being read (head and body as they arrived), for the audit record of a refusal.
     private var raw: [UInt8] = []
     private var bytesContext: ChannelHandlerContext?
@@ -32,12 +36,16 @@ final class HTTPRequestGuard {
 
     /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
     /// could not (the error is then not sent).
-    init(headBytesMax: Int, readTimeout: TimeAmount,
+    init(headBytesMax: Int, readTimeout: TimeAmount, work: ConnectionWork,
          record: @escaping @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool) {
         self.headBytesMax = headBytesMax
         self.readTimeout = readTimeout
+        self.work = work
         self.record = record
     }
+
+    /// A request was refused: everything after it is ignored.
+    var isRefused: Bool { violated }
 
     /// The handlers to install: `bytes` before the HTTP decoder, `parts` right after it.
     var handlers: (bytes: Bytes, parts: Parts) { (Bytes(self), Parts(self)) }
@@ -48,13 +56,23 @@ final class HTTPRequestGuard {
         raw += bytes.readableBytesView
         if !inRequest {
             inRequest = true
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: readTimeout) {
-                let (state, context) = bound.value
+            armTimer(context: context)
+        }
+        if awaitingHead { headBytes += count }
+    }
+
+    private func armTimer(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: readTimeout) {
+            let (state, context) = bound.value
+            guard !state.violated else { return }
+            if state.work.responsesOutstanding {
+                // Nothing more is read until the earlier response is written: not the client's delay.
+                state.armTimer(context: context)
+            } else {
                 state.report(.timeout, context: context)
             }
         }
-        if awaitingHead { headBytes += count }
     }
 
     /// Called after the read went through the decoder: a head still incomplete past the limit is refused.
@@ -62,9 +80,26 @@ final class HTTPRequestGuard {
         if awaitingHead, headBytes > headBytesMax { report(.headTooLarge(limit: headBytesMax), context: context) }
     }
 
-    private func headEnded() {
+    /// The decoder has the whole head: measured exactly in the raw bytes (a head that arrived in one read was never
+    /// counted). Returns false when it is over the limit (the request is refused).
+    private func headEnded() -> Bool {
         awaitingHead = false
         headBytes = 0
+        let end = Self.headEnd(in: raw)
+        if let end, end > headBytesMax {
+            reject(status: .requestHeaderFieldsTooLarge, code: .frameTooLarge, reason: "HTTP request head larger than \(headBytesMax) bytes")
+            return false
+        }
+        return true
+    }
+
+    /// Where the first CRLF CRLF ends, if the bytes hold one.
+    static func headEnd(in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 3..<bytes.count where bytes[index] == 0x0A && bytes[index - 1] == 0x0D && bytes[index - 2] == 0x0A && bytes[index - 3] == 0x0D {
+            return index + 1
+        }
+        return nil
     }
 
     private func requestEnded() {
@@ -99,7 +134,8 @@ final class HTTPRequestGuard {
         raw = []
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
+        // Behind every response already owed on this connection.
+        work.whenNoResponsesOutstanding { Task {
             let recorded = await record(received, payload, code)
             eventLoop.execute {
                 let context = bound.value
@@ -111,7 +147,7 @@ final class HTTPRequestGuard {
                     channel.close(promise: nil)
                 }
             }
-        }
+        } }
     }
 
     private func stop() {
@@ -130,6 +166,7 @@ final class HTTPRequestGuard {
         func handlerAdded(context: ChannelHandlerContext) { state.bytesContext = context }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !state.violated else { return }
             state.received(unwrapInboundIn(data), context: context)
             context.fireChannelRead(data)
             state.checkHead(context: context)
@@ -149,8 +186,9 @@ final class HTTPRequestGuard {
         init(_ state: HTTPRequestGuard) { self.state = state }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !state.violated else { return }
             switch unwrapInboundIn(data) {
-            case .head: state.headEnded()
+            case .head: guard state.headEnded() else { return }
             case .body: break
             case .end: state.requestEnded()
             }

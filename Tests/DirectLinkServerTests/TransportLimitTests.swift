@@ -236,6 +236,42 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// A head over `httpHeadBytesMax` that arrives whole, in one read, is refused too (measured in the raw bytes
+    /// once the decoder has it).
+    @Test func wholeHttpHeadAboveHttpHeadBytesMaxIs431() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with({ Self.smallLimits(&$0); $0.limits.server.httpHeadBytesMax = 1024 }) { daemon in
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            let padding = String(repeating: "a", count: 1500)
+            try await raw.write(Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nX-Padding: \(padding)\r\nContent-Length: 0\r\n\r\n".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 431"), "\(text)")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    /// Once a request is refused nothing after it runs, even a complete payment that arrived in the same write.
+    @Test func requestAfterARefusedOneOnTheSameConnectionIsNotExecuted() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let serial = MessageTemplate.freshSerial()
+            let payment = try Request.intraBankPayment(serial: serial, amount: "4.00")
+            let refused = Array("GET /directlink HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+            let good = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(payment.count)\r\n\r\n".utf8) + payment
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(refused + good)
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 405"), "\(text)")
+            #expect(!text.contains("HTTP/1.1 200"), "nothing after the refusal is answered: \(text)")
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            let status = try await bank.send(try Request.signed("payment-status", [("OrigSerialNo", serial)]), on: client)
+            #expect(status.retCode == "8011", "the payment after the refusal must not have run: \(status.summary)")
+        }
+    }
+
     @Test func connectionBeyondConnectionsPerCorpMaxIsClosed() async throws {
         let bank = try Bank()
         try await RunningDaemon.with(Self.smallLimits) { daemon in

@@ -62,11 +62,14 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
     private final class Progress {
         var bytes: [UInt8] = []
         var timer: Scheduled<Void>?
+        /// The timer found reads held: the client gets one more full period once they resume.
+        var deferred = false
 
         func reset() {
             timer?.cancel()
             timer = nil
             bytes = []
+            deferred = false
         }
     }
     private let progress = Progress()
@@ -103,8 +106,9 @@ struct ClassicFrameDecoder: ByteToMessageDecoder {
         func schedule() -> Scheduled<Void> {
             context.eventLoop.scheduleTask(in: timeout) {
                 let (context, progress, work) = bound.value
-                if work?.readsHeld == true {
-                    // The daemon is not reading: the rest of the frame cannot arrive yet.
+                if work?.readsHeld == true || progress.deferred {
+                    // The daemon is not reading, or has just resumed: the rest of the frame could not arrive.
+                    progress.deferred = work?.readsHeld == true
                     progress.timer = schedule()
                     return
                 }

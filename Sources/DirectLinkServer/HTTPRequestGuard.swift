@@ -32,6 +32,8 @@ final class HTTPRequestGuard {
     private var awaitingHead = true
     private var headBytes = 0
     private var timer: Scheduled<Void>?
+    /// The timer found a response outstanding (see `armTimer`).
+    private var deferred = false
     private var violated = false
 
     /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
@@ -66,8 +68,10 @@ final class HTTPRequestGuard {
         timer = context.eventLoop.scheduleTask(in: readTimeout) {
             let (state, context) = bound.value
             guard !state.violated else { return }
-            if state.work.responsesOutstanding {
-                // Nothing more is read until the earlier response is written: not the client's delay.
+            if state.work.responsesOutstanding || state.deferred {
+                // Nothing more is read until the earlier response is written: not the client's delay. Once it is,
+                // the client gets one more full period.
+                state.deferred = state.work.responsesOutstanding
                 state.armTimer(context: context)
             } else {
                 state.report(.timeout, context: context)
@@ -105,6 +109,7 @@ final class HTTPRequestGuard {
     private func requestEnded() {
         timer?.cancel()
         timer = nil
+        deferred = false
         raw = []
         inRequest = false
         awaitingHead = true

@@ -74,14 +74,14 @@ final class HTTPRequestGuard {
                 state.deferred = state.work.responsesOutstanding
                 state.armTimer(context: context)
             } else {
-                state.report(.timeout, context: context)
+                state.report(.timeout)
             }
         }
     }
 
     /// Called after the read went through the decoder: a head still incomplete past the limit is refused.
-    private func checkHead(context: ChannelHandlerContext) {
-        if awaitingHead, headBytes > headBytesMax { report(.headTooLarge(limit: headBytesMax), context: context) }
+    private func checkHead() {
+        if awaitingHead, headBytes > headBytesMax { report(.headTooLarge(limit: headBytesMax)) }
     }
 
     /// The decoder has the whole head: measured exactly in the raw bytes (a head that arrived in one read was never
@@ -116,7 +116,7 @@ final class HTTPRequestGuard {
         headBytes = 0
     }
 
-    private func report(_ violation: Violation, context: ChannelHandlerContext) {
+    private func report(_ violation: Violation) {
         switch violation {
         case .headTooLarge(let limit):
             reject(status: .requestHeaderFieldsTooLarge, code: .frameTooLarge, reason: "HTTP request head larger than \(limit) bytes")
@@ -174,7 +174,7 @@ final class HTTPRequestGuard {
             guard !state.violated else { return }
             state.received(unwrapInboundIn(data), context: context)
             context.fireChannelRead(data)
-            state.checkHead(context: context)
+            state.checkHead()
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {

@@ -172,7 +172,10 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         } catch {
             state.discardCaches()
-            if group.count > 1 {
+            // Isolation finds one command that cannot be written; a lock held elsewhere (after the busy timeout)
+            // concerns them all, and retrying each alone would wait out the timeout once per command.
+            let locked = (error as? DatabaseError).map { $0.resultCode == .SQLITE_BUSY || $0.resultCode == .SQLITE_LOCKED } ?? false
+            if group.count > 1, !locked {
                 // Isolate: one command that cannot be written must not fail the others with it.
                 for job in group { commit([job], into: &outcomes) }
                 return

@@ -48,6 +48,10 @@ public final class TransactionEngine: Sendable {
             try db.execute(sql: "PRAGMA journal_size_limit = \(4 * walBytesMax)")
         }
         config.publicStatementArguments = false
+        // GRDB's default fails at once on a lock held by another connection. SQLite takes locks briefly on its own
+        // (a connection that opens and recovers the WAL index; seen as 'database is locked' on BEGIN IMMEDIATE under
+        // load): wait for those. A lock held for longer is still storageFailure, safe to resend.
+        config.busyMode = .timeout(1)
         let pool = try DurablePool.open(path: path, configuration: config)
         try EngineSchema.migrator.migrate(pool)
         try pool.write { db in try db.execute(sql: TransactionEngine.responseJournalTable) }

@@ -39,6 +39,31 @@ import Testing
         try await fixture.expectInvariants()
     }
 
+    /// A lock held elsewhere beyond the busy timeout fails every command of the group (storageFailure, nothing
+    /// applied) without retrying each alone; each one resent afterwards goes through once.
+    @Test func aGroupBlockedByAnOutsideLockFailsWholeAndEveryCommandCanBeResent() async throws {
+        let fixture = try EngineFixture()
+        let orders = try (0..<6).map { try fixture.order("1.00", serial: "ERP-LOCKED-\($0)") }
+        var unsafe = Configuration()
+        unsafe.allowsUnsafeTransactions = true
+        let intruder = try DatabaseQueue(path: fixture.path, configuration: unsafe)
+        try await intruder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        let engine = fixture.engine
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for order in orders {
+                group.addTask {
+                    do { _ = try await engine.submit(order); return true } catch { return (error as? EngineError)?.code != .storageFailure }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes == Array(repeating: false, count: 6), "every command fails with storageFailure while the lock is held")
+        try await intruder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        for order in orders { #expect(try await engine.submit(order).status == .settled) }
+        #expect(try await fixture.balance(F.aBasic, corporation: "CORPA001").balanceMinor == 1_000_000_000 - 600)
+        try await fixture.expectInvariants()
+    }
+
     @Test func aCommandThatCannotBeWrittenFailsAloneNotWithItsGroup() async throws {
         let fixture = try EngineFixture()
         // Sabotage from outside: SQLite refuses one particular payment row.

@@ -15,6 +15,7 @@ extension Gateway {
             status = error.rejection.status
         }
         status.serialSeenBefore = result.replayed || result.error?.code == .serialConflict
+        if status.retCode == .ok { status.paymentStatus = result.batchStatus?.rawValue ?? result.status.rawValue }
         if result.batchStatus != nil || !result.items.isEmpty {
             return (status, ResponseBody("BatchResult") { element in
                 element.addIfPresent("BankRef", result.bankReference)

@@ -356,6 +356,10 @@ public final class Gateway: Sendable {
         if txCode.hasPrefix("APR.") || code.hasPrefix("75") {
             Counter(label: "directlink_approval_outcomes_total", dimensions: [("tx_code", txCode), ("ret_code", code)]).increment()
         }
+        if let paymentStatus = status.paymentStatus {
+            // Statuses are a closed enum: a bounded label set.
+            Counter(label: "directlink_payment_status_total", dimensions: [("tx_code", txCode), ("status", paymentStatus)]).increment()
+        }
         logger.info("message", metadata: [
             "corp": "\(echo.corpId ?? "-")", "serial": "\(echo.serialNo ?? "-")", "tx": "\(txCode)",
             "ret": "\(status.retCode.rawValue)", "latency_ms": "\(nanoseconds / 1_000_000)", "correlation": "\(echo.correlationId)",

@@ -13,6 +13,9 @@ public struct ResponseStatus: Sendable, Equatable {
     public var serverTime: Date?
     /// The engine had seen this serial before (a resend, or a conflict): the response journal decides what to answer.
     var serialSeenBefore = false
+    /// The business status a payment answer carries (`PaymentStatus` raw value, or the batch's status): counted in
+    /// `directlink_payment_status_total`, so a payment that enters approval shows in the metrics.
+    var paymentStatus: String?
 
     public init(_ retCode: RetCode, detail: String? = nil, errorPath: String? = nil, ruleId: String? = nil, serverTime: Date? = nil) {
         self.retCode = retCode

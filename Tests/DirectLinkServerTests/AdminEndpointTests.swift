@@ -42,6 +42,8 @@ extension DaemonEndToEndTests {
             for _ in 0..<3 {
                 #expect(try await bank.send(try Request.signed("balance-query"), on: client).retCode == "0000")
             }
+            let large = try await bank.send(try Request.intraBankPayment(amount: Seed.largeAmount), on: client)
+            #expect(large.field("Status") == "PENDING_APPROVAL", "\(large.summary)")
             let stale = try await bank.send(try Request.intraBankPayment(timestamp: Date().addingTimeInterval(-3600)), on: client)
             #expect(stale.retCode == "5001")
             // One digit of a signed account number changed: schema-valid, but the signature no longer holds.
@@ -59,6 +61,8 @@ extension DaemonEndToEndTests {
             }
             #expect(grew("directlink_requests_total", ["tx_code": "BAL.QUERY", "ret_code": "0000"]) >= 3)
             #expect(grew("directlink_requests_total", ["tx_code": "PAY.SINGLE", "ret_code": "5001"]) >= 1)
+            #expect(grew("directlink_payment_status_total", ["tx_code": "PAY.SINGLE", "status": "PENDING_APPROVAL"]) >= 1,
+                    "a payment entering approval is counted")
             #expect(grew("directlink_signature_rejections_total", [:]) >= 1)
             #expect(grew("directlink_tls_handshake_failures_total", [:]) >= 1)
             #expect(after.body.contains("directlink_request_duration"), "the latency histogram is exported")

@@ -10,8 +10,10 @@ import NIOHTTP1
 /// decoder and counts and times raw bytes; `Parts` sits right after it — before `HTTPServerPipelineHandler`, which
 /// holds back pipelined requests — and marks where a head and a request end. Both run on the channel's event loop.
 ///
-/// Bytes of the next pipelined request that arrive in the same read as the end of the current one are neither
-/// counted nor timed until more bytes arrive; a client that then falls silent is closed by the idle timeout.
+/// Bytes of the next pipelined request that arrive in the same read as the end of the current one start that request
+/// at once (counted, measured and timed): a request's length is its head plus its Content-Length body. After a
+/// chunked request (its length on the wire is not known here) such bytes are timed only once more bytes arrive, and
+/// CR/LF bytes alone between requests (which some clients send after a body) start nothing.
 /// While a response is outstanding the timer waits (the pipeline handler reads nothing more until it is written),
 /// and a refusal is written only after the responses before it, so a client never matches it to an earlier request.
 /// Once a request is refused, nothing more is read from the connection.
@@ -31,6 +33,9 @@ final class HTTPRequestGuard {
     private var inRequest = false
     private var awaitingHead = true
     private var headBytes = 0
+    /// The current request's head length (from `raw`) and the body bytes the decoder passed on, once its head is
+    /// known; nil for a chunked body, whose framing bytes the decoder strips.
+    private var requestBytes: Int?
     private var timer: Scheduled<Void>?
     /// The timer found a response outstanding (see `armTimer`).
     private var deferred = false
@@ -86,7 +91,7 @@ final class HTTPRequestGuard {
 
     /// The decoder has the whole head: measured exactly in the raw bytes (a head that arrived in one read was never
     /// counted). Returns false when it is over the limit (the request is refused).
-    private func headEnded() -> Bool {
+    private func headEnded(_ head: HTTPRequestHead) -> Bool {
         awaitingHead = false
         headBytes = 0
         let end = Self.headEnd(in: raw)
@@ -94,7 +99,13 @@ final class HTTPRequestGuard {
             reject(status: .requestHeaderFieldsTooLarge, code: .frameTooLarge, reason: "HTTP request head larger than \(headBytesMax) bytes")
             return false
         }
+        let chunked = head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
+        requestBytes = chunked ? nil : end
         return true
+    }
+
+    private func bodyReceived(_ bytes: Int) {
+        requestBytes = requestBytes.map { $0 + bytes }
     }
 
     /// Where the first CRLF CRLF ends, if the bytes hold one.
@@ -106,14 +117,23 @@ final class HTTPRequestGuard {
         return nil
     }
 
-    private func requestEnded() {
+    private func requestEnded(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         deferred = false
+        // What this read brought beyond the request that ended is the start of the next one.
+        let next = requestBytes.map { raw.count > $0 ? Array(raw[$0...]) : [] } ?? []
+        requestBytes = nil
         raw = []
         inRequest = false
         awaitingHead = true
         headBytes = 0
+        if next.contains(where: { $0 != 0x0D && $0 != 0x0A }) {
+            raw = next
+            inRequest = true
+            headBytes = next.count
+            armTimer(context: context)
+        }
     }
 
     private func report(_ violation: Violation) {
@@ -193,9 +213,9 @@ final class HTTPRequestGuard {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard !state.violated else { return }
             switch unwrapInboundIn(data) {
-            case .head: guard state.headEnded() else { return }
-            case .body: break
-            case .end: state.requestEnded()
+            case .head(let head): guard state.headEnded(head) else { return }
+            case .body(let body): state.bodyReceived(body.readableBytes)
+            case .end: state.requestEnded(context: context)
             }
             context.fireChannelRead(data)
         }

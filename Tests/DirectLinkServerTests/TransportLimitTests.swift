@@ -251,6 +251,47 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// The start of a pipelined request that arrives in the same write as the end of the one before it is timed from
+    /// then on: the first request is answered, the unfinished one is cut off with 408 after `frameReadTimeoutMs`
+    /// (it used to wait for more bytes, then for the idle timeout).
+    @Test func pipelinedHeadStartedInTheSameWriteIsTimed() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let query = try Request.signed("server-time")
+            let whole = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            let started = ContinuousClock.now
+            try await raw.write(whole + Array("POST /directlink HTTP/1.1\r\nHost: loc".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the unfinished second request must be cut off")
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(400), "closed after \(waited), before frameReadTimeoutMs (500 ms)")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200"), "the first request is answered first: \(text.prefix(200))")
+            let refusal = try #require(text.range(of: "HTTP/1.1 408"), "then the 408: \(text.suffix(400))")
+            #expect(text[refusal.lowerBound...].lowercased().contains("x-directlink-retcode: 1004"))
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
+    /// A whole pipelined head over `httpHeadBytesMax` in the same write as the request before it is measured too.
+    @Test func pipelinedWholeHeadAboveHttpHeadBytesMaxIs431AfterTheFirstAnswer() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with({ Self.smallLimits(&$0); $0.limits.server.httpHeadBytesMax = 1024 }) { daemon in
+            let query = try Request.signed("server-time")
+            let whole = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
+            let padding = String(repeating: "a", count: 1500)
+            let large = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nX-Padding: \(padding)\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(whole + large)
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200"), "the first request is answered first: \(text.prefix(200))")
+            #expect(text.contains("HTTP/1.1 431"), "\(text.suffix(400))")
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 2, "the oversized request is not served")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
     /// Once a request is refused nothing after it runs, even a complete payment that arrived in the same write.
     @Test func requestAfterARefusedOneOnTheSameConnectionIsNotExecuted() async throws {
         let bank = try Bank()

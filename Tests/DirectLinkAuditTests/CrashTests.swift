@@ -40,9 +40,12 @@ import Glibc
         text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationReason == .uncaughtSignal, "the writer must die by SIGKILL, not exit on its own")
         for line in text.split(separator: "\n") where line.hasPrefix("RECOVERED") { print("crash test: writer \(line)") }
-        return text.split(separator: "\n").compactMap { line in
+        // A line cut by the kill is incomplete ("ACK 1234 L17965" of "ACK 1234 L1796578895864-3396", once the pipe's
+        // write was cut short): only lines ended by a newline count as acknowledged.
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeLast()
+        return lines.compactMap { line in
             let parts = line.split(separator: " ")
-            // A line cut by the kill is incomplete; only whole lines count as acknowledged.
             guard parts.count == 3, parts[0] == "ACK", let index = UInt64(parts[1]) else { return nil }
             return (index, String(parts[2]))
         }

@@ -26,6 +26,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Flag(help: "Use HTTP/1.1 instead of the classic framing.") var http = false
     @Option(help: "Audit log of the in-process daemon: on, off, or both (runs alternating off and on, reported side by side).") var audit: String = "both"
     @Option(help: "Override conf's audit.gatherMilliseconds for the in-process daemon.") var auditGatherMs: Double?
+    @Option(help: "Put the in-process daemon's audit log in this folder (a subfolder per round) instead of beside its database, e.g. on a device of its own.") var auditDirectory: String?
     @Option(help: "Rounds per setting; the median is reported (this VM's runs vary by ±10%).") var rounds: Int = 3
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
 
@@ -94,6 +95,9 @@ struct BenchLoadCommand: AsyncParsableCommand {
         configuration.limits.server.connectionsPerCorpMax = max(configuration.limits.server.connectionsPerCorpMax, connections)
         configuration.audit.enabled = auditOn
         if let auditGatherMs { configuration.audit.gatherMilliseconds = auditGatherMs }
+        if let auditDirectory {
+            configuration.audit.directory = URL(fileURLWithPath: auditDirectory).appendingPathComponent("bench-\(UUID().uuidString)").path
+        }
         if bankKeyType == "ec" {
             configuration.signing.certificate = "\(pki)/bank-signing-ec.pem"
             configuration.signing.privateKey = "\(pki)/bank-signing-ec.key"
@@ -105,7 +109,11 @@ struct BenchLoadCommand: AsyncParsableCommand {
             return raised
         }
         let running = try await InProcessDaemon.start(configuration: configuration, logger: logger, engineConfiguration: engine)
-        return ("127.0.0.1", running.port, { try? await running.stop() })
+        let separateLog = auditDirectory != nil ? configuration.audit.directory : nil
+        return ("127.0.0.1", running.port, {
+            try? await running.stop()
+            if let separateLog { try? FileManager.default.removeItem(atPath: separateLog) }
+        })
     }
 
     private func signRequests() throws -> [[UInt8]] {

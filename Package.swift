@@ -127,6 +127,7 @@ let package = Package(
             dependencies: [
                 "DirectLinkServer", "DirectLinkGateway", "DirectLinkEngine", "DirectLinkLedger", "DirectLinkMessage",
                 "DirectLinkCrypto", "DirectLinkXML", "DirectLinkAudit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -144,11 +144,18 @@ public final class Gateway: Sendable {
     /// error the transport sends for it. Such a record has no SerialNo or TxCode; its CorpId is the TLS client's.
     /// Returns true once both records are durable (or when there is no audit log), false when they could not be
     /// made durable — the transport then closes without sending the error.
-    public func recordUnreadable(_ received: [UInt8], response: [UInt8], retCode: String, context: RequestContext) async -> Bool {
+    /// Logs it (one line, as for every message) and counts it under `tx_code="UNKNOWN"`.
+    public func recordUnreadable(_ received: [UInt8], response: [UInt8], retCode: String, correlationId: String,
+                                 context: RequestContext) async -> Bool {
+        Counter(label: "directlink_requests_total", dimensions: [("tx_code", "UNKNOWN"), ("ret_code", retCode)]).increment()
+        logger.info("unreadable frame", metadata: [
+            "corp": "\(context.tlsCorpId ?? "-")", "tx": "UNKNOWN", "ret": "\(retCode)", "bytes": "\(received.count)",
+            "connection": "\(context.connectionId)", "correlation": "\(correlationId)",
+        ])
         guard let audit else { return true }
         let metadata = AuditMetadata(receivedAt: clock(), connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: context.tlsCorpId, serialNo: nil, txCode: nil, verified: false, unreadable: true,
-                                     retCode: retCode, correlationId: Self.correlationId())
+                                     retCode: retCode, correlationId: correlationId)
         do {
             try await audit.begin(inbound: received, outbound: response, metadata: metadata).durable()
             return true
@@ -183,6 +190,10 @@ public final class Gateway: Sendable {
                                             serialNo: peeked.serialNo, correlationId: echo.correlationId)
             }
             outcome = (error.status, .error, nil)
+            if error.isInternal {
+                // The detail stays here: the peer gets the RetCode and a fixed message.
+                logger.error("request failed inside the daemon", metadata: ["correlation": "\(echo.correlationId)", "error": "\(error)"])
+            }
         }
         var (status, body, ready) = outcome
         if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
@@ -373,7 +384,7 @@ public final class Gateway: Sendable {
     }
 
     /// 16 hex digits, random: ties the response, the log line and the audit record together.
-    static func correlationId() -> String {
+    public static func correlationId() -> String {
         var generator = SystemRandomNumberGenerator()
         let value = UInt64.random(in: .min ... .max, using: &generator)
         let hex = String(value, radix: 16)
@@ -388,6 +399,15 @@ extension Error {
         case let rejection as GatewayRejection: rejection.status
         case let engine as EngineError: engine.rejection.status
         default: ResponseStatus(.internalError)
+        }
+    }
+
+    /// Not the client's doing: a storage failure or an unexpected error, whose detail only the log may hold.
+    var isInternal: Bool {
+        switch self {
+        case is GatewayRejection: false
+        case let engine as EngineError: engine.code == .storageFailure
+        default: true
         }
     }
 }

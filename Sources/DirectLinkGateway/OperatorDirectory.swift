@@ -81,7 +81,11 @@ extension EngineError {
     }
 
     var rejection: GatewayRejection {
-        GatewayRejection(retCode, reason, path: field.map(Self.path(ofField:)), ruleId: ruleId)
+        // A storage failure's reason carries SQLite's text (statements, file paths): it is logged, never sent.
+        if code == .storageFailure {
+            return GatewayRejection(retCode, "the bank's database did not answer; query with the same SerialNo before resending")
+        }
+        return GatewayRejection(retCode, reason, path: field.map(Self.path(ofField:)), ruleId: ruleId)
     }
 
     /// Engine field names → the XML element a client sent.

@@ -32,11 +32,12 @@ public protocol FrameProcessor: Sendable {
     func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]
     /// Records a frame that could not be read (its bytes as far as they arrived) and the plain error about to be
     /// sent for it. Returns false when the record could not be made durable: the error is then not sent (the
-    /// connection just closes), since nothing leaves without its audit record.
-    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool
+    /// connection just closes), since nothing leaves without its audit record. `correlationId` is the one the error
+    /// carries: the log line and the audit record use it too.
+    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, correlationId: String, connection: ConnectionInfo) async -> Bool
 }
 
 extension FrameProcessor {
     /// Processors without an audit log send the plain error at once.
-    public func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool { true }
+    public func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, correlationId: String, connection: ConnectionInfo) async -> Bool { true }
 }

@@ -194,8 +194,9 @@ struct GatewayProcessor: FrameProcessor {
         await gateway.handle(frame, context: Self.context(connection))
     }
 
-    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, connection: ConnectionInfo) async -> Bool {
-        await gateway.recordUnreadable(received, response: response, retCode: code.rawValue, context: Self.context(connection))
+    func unreadable(_ received: [UInt8], response: [UInt8], code: RetCode, correlationId: String, connection: ConnectionInfo) async -> Bool {
+        await gateway.recordUnreadable(received, response: response, retCode: code.rawValue, correlationId: correlationId,
+                                       context: Self.context(connection))
     }
 
     static func context(_ connection: ConnectionInfo) -> RequestContext {

@@ -108,8 +108,8 @@ public final class DirectLinkServer: @unchecked Sendable {
             ], position: .after(context.handler))
         case .http:
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-            let requestGuard = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout, work: work) { [processor] received, response, code in
-                await processor.unreadable(received, response: response, code: code, connection: connection)
+            let requestGuard = HTTPRequestGuard(headBytesMax: limits.httpHeadBytesMax, readTimeout: timeout, work: work) { [processor] received, response, code, correlationId in
+                await processor.unreadable(received, response: response, code: code, correlationId: correlationId, connection: connection)
             }
             let guarded = requestGuard.handlers
             try pipeline.addHandlers([

@@ -23,6 +23,9 @@ final class FrameDispatcher: ChannelDuplexHandler {
     private var readPending = false
     private var quiescing = false
     private var closed = false
+    /// An unreadable frame was met: nothing more is read; the frames before it are still answered, then the plain
+    /// error goes out and the connection closes.
+    private var refused = false
 
     private let work: ConnectionWork
 
@@ -35,7 +38,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !quiescing, !closed else { return }
+        guard !quiescing, !closed, !refused else { return }
         let sequence = nextSequence
         nextSequence += 1
         inFlight += 1
@@ -92,7 +95,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
         if lastWrite != nil { context.flush() }
         // After the flush: what waits for the last response (an HTTP refusal) goes out behind it.
         for _ in 0..<written { work.answered() }
-        if quiescing && inFlight == 0 && !closed {
+        if quiescing && inFlight == 0 && !closed && !refused {
             // Close only once the last response has reached the socket: a close fails writes still pending.
             closed = true
             let channel = context.channel
@@ -105,7 +108,9 @@ final class FrameDispatcher: ChannelDuplexHandler {
 
     func read(context: ChannelHandlerContext) {
         // Backpressure: while too many requests are in flight, hold the read until one finishes.
-        if inFlight >= inFlightMax || quiescing {
+        if refused {
+            return
+        } else if inFlight >= inFlightMax || quiescing {
             readPending = true
         } else {
             context.read()
@@ -115,7 +120,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
-            if inFlight == 0 {
+            if inFlight == 0 && !refused {
                 closed = true
                 context.close(promise: nil)
             }
@@ -129,26 +134,33 @@ final class FrameDispatcher: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// An unreadable frame: record it and the plain error frame in the audit log, send the error once that is
-    /// durable, then close (without sending anything when the record failed).
+    /// An unreadable frame: stop reading; record it and the plain error frame in the audit log; once that is durable
+    /// and every frame read before it has been answered (responses stay in request order), send the error, then
+    /// close — without sending anything when the record failed.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard !closed else { return }
-        closed = true
+        guard !closed, !refused else { return }
+        refused = true
         let frameError = error as? FrameError ?? FrameError(code: .frameMalformed, reason: "unreadable input")
         let payload = frameError.payload
         let (processor, connection) = (self.processor, self.connection)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         Task {
-            let recorded = await processor.unreadable(frameError.received, response: payload, code: frameError.code, connection: connection)
+            let recorded = await processor.unreadable(frameError.received, response: payload, code: frameError.code,
+                                                      correlationId: frameError.correlationId, connection: connection)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
                 guard recorded else {
+                    handler.closed = true
                     context.close(promise: nil)
                     return
                 }
-                context.writeAndFlush(handler.wrapOutboundOut(OutboundFrame(bytes: payload))).whenComplete { [channel = context.channel] _ in
-                    channel.close(promise: nil)
+                handler.work.whenNoResponsesOutstanding {
+                    guard !handler.closed else { return }
+                    handler.closed = true
+                    context.writeAndFlush(handler.wrapOutboundOut(OutboundFrame(bytes: payload))).whenComplete { [channel = context.channel] _ in
+                        channel.close(promise: nil)
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+import DirectLinkGateway
 import DirectLinkMessage
 import NIOCore
 
@@ -18,13 +19,22 @@ struct FrameError: Error {
     let reason: String
     /// The bytes of the unreadable frame as far as they arrived (what the audit log records as received).
     var received: [UInt8] = []
+    /// Sent in the error, written in the log line and the audit record.
+    let correlationId = Gateway.correlationId()
+
+    init(code: RetCode, reason: String, received: [UInt8] = []) {
+        self.code = code
+        self.reason = reason
+        self.received = received
+    }
 
     /// The plain error frame: a tiny unsigned XML document, documented in Schemas/README.md (`FrameError`).
     var payload: [UInt8] {
         let xml = """
         <?xml version="1.0" encoding="UTF-8"?>
         <FrameError xmlns="urn:directlink:1"><RetCode>\(code.rawValue)</RetCode><RetMsg>\(code.messageZh)</RetMsg>\
-        <RetMsgEn>\(code.messageEn): \(reason.xmlEscaped)</RetMsgEn></FrameError>
+        <RetMsgEn>\(code.messageEn): \(reason.xmlEscaped)</RetMsgEn>\
+        <CorrelationId>\(correlationId)</CorrelationId></FrameError>
         """
         return Array(xml.utf8)
     }

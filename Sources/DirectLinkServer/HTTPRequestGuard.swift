@@ -25,7 +25,7 @@ final class HTTPRequestGuard {
 
     private let headBytesMax: Int
     private let readTimeout: TimeAmount
-    private let record: @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool
+    private let record: @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode, _ correlationId: String) async -> Bool
     private let work: ConnectionWork
     /// The raw bytes of the request being read (head and body as they arrived), for the audit record of a refusal.
     private var raw: [UInt8] = []
@@ -44,7 +44,7 @@ final class HTTPRequestGuard {
     /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
     /// could not (the error is then not sent).
     init(headBytesMax: Int, readTimeout: TimeAmount, work: ConnectionWork,
-         record: @escaping @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode) async -> Bool) {
+         record: @escaping @Sendable (_ received: [UInt8], _ response: [UInt8], _ code: RetCode, _ correlationId: String) async -> Bool) {
         self.headBytesMax = headBytesMax
         self.readTimeout = readTimeout
         self.work = work
@@ -153,7 +153,8 @@ final class HTTPRequestGuard {
         violated = true
         timer?.cancel()
         timer = nil
-        let payload = FrameError(code: code, reason: reason).payload
+        let frameError = FrameError(code: code, reason: reason)
+        let payload = frameError.payload
         let response = HTTPFrameBridge.plainErrorResponse(status: status, code: code, payload: payload)
         let (received, record) = (raw, self.record)
         raw = []
@@ -161,7 +162,7 @@ final class HTTPRequestGuard {
         let eventLoop = context.eventLoop
         // Behind every response already owed on this connection.
         work.whenNoResponsesOutstanding { Task {
-            let recorded = await record(received, payload, code)
+            let recorded = await record(received, payload, code, frameError.correlationId)
             eventLoop.execute {
                 let context = bound.value
                 guard recorded else {

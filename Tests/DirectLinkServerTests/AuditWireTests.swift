@@ -130,7 +130,9 @@ extension DaemonEndToEndTests {
                 #expect(inbound.serialNo.isEmpty && inbound.txCode.isEmpty)
                 let outbound = try #require(records.dropFirst(position + 1).first { $0.correlationId == inbound.correlationId })
                 #expect(outbound.direction == .outbound && outbound.bytes == expected.error, "the log holds the exact error sent")
-                #expect(try PlainFrameError(xml: outbound.bytes).retCode == expected.code)
+                let plain = try PlainFrameError(xml: outbound.bytes)
+                #expect(plain.retCode == expected.code)
+                #expect(plain.correlationId == inbound.correlationId, "the error sent names the audit record's correlation id")
             }
         }
     }

@@ -72,6 +72,7 @@ final class RawTLSConnection: @unchecked Sendable {
 /// The daemon's plain (unsigned) answer to an unreadable frame, as read off the wire.
 struct PlainFrameError {
     let retCode: String
+    let correlationId: String?
 
     /// A classic frame: 8 ASCII digits, then a `FrameError` document of exactly that many bytes, and nothing after.
     init(classic bytes: [UInt8]) throws {
@@ -88,6 +89,7 @@ struct PlainFrameError {
             throw HarnessFailure("not a FrameError: \(String(decoding: xml, as: UTF8.self))")
         }
         retCode = code
+        correlationId = document.root.child("CorrelationId", in: "urn:directlink:1")?.text
     }
 }
 

@@ -131,6 +131,30 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// Frames read before an unreadable one are still answered, in order, before the plain error: a payment followed
+    /// by garbage in the same write gets its signed response, then the FrameError, then the close (the response was
+    /// dropped before, although the payment had run).
+    @Test func framesBeforeAnUnreadableOneAreAnsweredFirst() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with(Self.smallLimits) { daemon in
+            let serial = MessageTemplate.freshSerial()
+            let payment = try Request.intraBankPayment(serial: serial, amount: "3.00")
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(classicFrame(payment) + classicFrame(try Request.signed("server-time")) + Array("xx\u{01}garbage".utf8))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let frames = classicFrames(in: raw.received)
+            #expect(frames.count == 3, "two responses and the error: \(String(decoding: raw.received, as: UTF8.self))")
+            guard frames.count == 3 else { return }
+            let paid = try bank.read(frames[0])
+            #expect(paid.retCode == "0000" && paid.resultName == "PaymentResult", "\(paid.summary)")
+            #expect(try bank.read(frames[1]).resultName == "TimeResult")
+            let error = try PlainFrameError(xml: frames[2])
+            #expect(error.retCode == "1003")
+            #expect(error.correlationId?.count == 16, "the plain error carries a correlation id")
+            try await Self.expectStillServing(daemon, bank)
+        }
+    }
+
     /// `DirectLinkClient.sendRaw`, the client's own tool for malformed frames. Run in a child process (an exit test):
     /// should `sendRaw` trap, only the child dies and this test fails, not the whole test run.
     @Test func garbageThroughDirectLinkClientSendRawClosesTheConnection() async throws {

@@ -149,6 +149,7 @@ extension Gateway {
         element.add("RootHash", checkpoint.rootHash.hexString)
         element.add("Time", Timestamps.format(checkpoint.time))
         element.add("Signature", Base64.encode(checkpoint.signature))
+        element.add("SignedText", Base64.encode(checkpoint.signedText))
     }
 
     // MARK: Commands

@@ -59,12 +59,15 @@ public struct AuditCheckpointView: Sendable {
     public var time: Date
     /// ECDSA P-256 over the documented checkpoint text (docs/audit.md), DER as `openssl dgst` expects.
     public var signature: [UInt8]
+    /// The exact bytes signed (four lines; the time in milliseconds): sent so a client can check the signature.
+    public var signedText: [UInt8]
 
-    public init(treeSize: UInt64, rootHash: [UInt8], time: Date, signature: [UInt8]) {
+    public init(treeSize: UInt64, rootHash: [UInt8], time: Date, signature: [UInt8], signedText: [UInt8]) {
         self.treeSize = treeSize
         self.rootHash = rootHash
         self.time = time
         self.signature = signature
+        self.signedText = signedText
     }
 }
 

@@ -67,6 +67,7 @@ final class AuditRecorder: AuditSink {
     }
 
     static func view(_ checkpoint: Checkpoint) -> AuditCheckpointView {
-        AuditCheckpointView(treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, time: checkpoint.time, signature: checkpoint.signature)
+        AuditCheckpointView(treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, time: checkpoint.time, signature: checkpoint.signature,
+                            signedText: checkpoint.signedText)
     }
 }

@@ -54,6 +54,12 @@ extension DaemonEndToEndTests {
             #expect(match.rootHash.hexString == latest.field("RootHash"))
             #expect(Base64.encode(match.signature) == latest.field("Signature"))
             #expect(match.isSigned(by: certificate))
+            // From the response alone (and the bank's audit certificate): the signed text, its signature, its fields.
+            let signedText = try #require(Base64.decode(latest.field("SignedText") ?? ""))
+            let signature = try #require(Base64.decode(latest.field("Signature") ?? ""))
+            let onTheWire = try Checkpoint.parse(signedText: signedText, signature: signature)
+            #expect(onTheWire.isSigned(by: certificate), "a client checks the checkpoint's signature from the response")
+            #expect("\(onTheWire.treeSize)" == latest.field("TreeSize") && onTheWire.rootHash.hexString == latest.field("RootHash"))
 
             // The proof for the payment's serial: its inbound and outbound records, under a signed root.
             let proof = try await bank.send(try Request.signed("audit-proof", [("OrigSerialNo", serial)]), on: client)

@@ -27,13 +27,20 @@ public final class DirectLinkClient: @unchecked Sendable {
     let channel: any Channel
     let handler: ResponseQueue
 
+    static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
     private init(channel: any Channel, handler: ResponseQueue) {
         self.channel = channel
         self.handler = handler
     }
 
+    /// `serverName` is the name the bank's TLS certificate must carry; nil checks it for `host`: its DNS name, or for an
+    /// IP literal its IP address (an IP cannot be sent as SNI).
     public static func connect(host: String, port: Int, credentials: Credentials, framing: Framing = .classic,
-                               group: any EventLoopGroup, serverName: String? = "localhost") async throws -> DirectLinkClient {
+                               group: any EventLoopGroup, serverName: String? = nil) async throws -> DirectLinkClient {
+        let serverName = serverName ?? (Self.isIPAddress(host) ? nil : host)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.trustRoots = .file(credentials.trustedCAPath)

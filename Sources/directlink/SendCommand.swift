@@ -26,6 +26,9 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "TLS client key (PEM).") var tlsKey: String = ResourceLocator.path("Fixtures/pki/corpa-client.key")
     @Option(help: "CA bundle that must have issued the bank's TLS and signing certificates.") var trust: String = ResourceLocator.path("Fixtures/pki/ca-bundle.pem")
     @Option(help: "CRLs for checking the bank's signing certificate.") var crl: [String] = [ResourceLocator.path("Fixtures/pki/crls.pem")]
+    @Option(help: "The bank's response-signing certificate (PEM; repeat for several): a response signed by any other certificate, even one from the CA bundle, is refused. Default: the demo bank's RSA and EC signing certificates.")
+    var bankCert: [String] = [ResourceLocator.path("Fixtures/pki/bank-signing.pem"), ResourceLocator.path("Fixtures/pki/bank-signing-ec.pem")]
+    @Option(help: "The name the bank's TLS certificate must carry (default: the --server host).") var serverName: String?
     @Flag(help: "Replace SerialNo with a fresh unique one.") var newSerial = false
     @Flag(help: "Keep the file's Timestamp instead of setting it to now.") var keepTimestamp = false
     @Flag(help: "Sign with the CMS (PKCS#7) binding instead of XML-DSig.") var cms = false
@@ -45,7 +48,7 @@ struct SendCommand: AsyncParsableCommand {
         let client = try await DirectLinkClient.connect(
             host: String(parts[0]), port: port,
             credentials: .init(certificatePath: tlsCert, privateKeyPath: tlsKey, trustedCAPath: trust),
-            framing: http ? .http : .classic, group: group)
+            framing: http ? .http : .classic, group: group, serverName: serverName)
         let response = try await client.send(payload)
         await client.close()
         FileHandle.standardOutput.write(Data(response))
@@ -53,6 +56,11 @@ struct SendCommand: AsyncParsableCommand {
         let verifier = MessageVerifier(trust: try TrustStore(caBundlePath: trust, crlPaths: crl), schema: nil)
         do {
             let verified = try verifier.verify(response)
+            let pinned = try bankCert.map { try Certificate(pem: ResourceLocator.read($0)) }
+            guard pinned.contains(verified.signer.leaf) else {
+                FileHandle.standardError.write(Data("bank response NOT verified: signed by \(verified.signer.identity.subject), which is not a --bank-cert\n".utf8))
+                throw ExitCode(3)
+            }
             let code = verified.head.retCode ?? "?"
             FileHandle.standardError.write(Data("bank signature OK (\(verified.signer.identity.subject)); RetCode \(code)\n".utf8))
             if code != RetCode.ok.rawValue { throw ExitCode(2) }

@@ -58,6 +58,14 @@ extension LedgerWriter {
             return EngineError(.orderDigestMismatch, "the order digest differs from the order that was submitted")
         }
         let roles = Set(corporations[command.corporation]?.operators[command.operatorId]?.roles ?? [])
+        // The workflow's own refusals first (the maker, a second act, the level's role); then the operator's roles
+        // must grant deciding (APPROVE) on the account the payment debits, as for every other transaction.
+        if let refusal = flow.eligibility(of: command.operatorId, roles: roles) { return refusal }
+        if let corporation = corporations[command.corporation],
+           case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "APPROVE",
+                                                             account: record.debitAccount) {
+            return denied
+        }
         let act = ApprovalRecord(level: flow.currentLevel, operatorId: command.operatorId, decision: command.decision,
                                  orderDigest: command.orderDigest, messageDigest: command.messageDigest,
                                  certificateFingerprint: command.certificateFingerprint, atEpochSeconds: now)

@@ -124,17 +124,17 @@ public struct ApprovalFlow: Sendable, Hashable, Codable {
 
     public func eligibility(of operatorId: String, roles: Set<String>) -> EngineError? {
         guard status == .pending else {
-            return EngineError(.transitionNotAllowed, "the approval flow is already \(status.rawValue)")
+            return EngineError(.transitionNotAllowed, "the approval flow is already \(status.rawValue)", ruleId: ruleId)
         }
         if operatorId == maker {
-            return EngineError(.approverIsMaker, "the maker cannot approve or reject their own payment")
+            return EngineError(.approverIsMaker, "the maker cannot approve or reject their own payment", ruleId: ruleId)
         }
         if records.contains(where: { $0.operatorId == operatorId }) {
-            return EngineError(.approverAlreadyActed, "\(operatorId) has already acted on this payment")
+            return EngineError(.approverAlreadyActed, "\(operatorId) has already acted on this payment", ruleId: ruleId)
         }
         let role = levels[currentLevel].role
         guard roles.contains(role) else {
-            return EngineError(.approverNotEligible, "level \(currentLevel + 1) needs role \(role), which \(operatorId) does not hold")
+            return EngineError(.approverNotEligible, "level \(currentLevel + 1) needs role \(role), which \(operatorId) does not hold", ruleId: ruleId)
         }
         return nil
     }

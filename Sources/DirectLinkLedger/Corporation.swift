@@ -67,14 +67,18 @@ public struct CorporationProfile: Sendable, Hashable {
         }
         if let fingerprint = certificateFingerprint, !profile.certificateFingerprints.isEmpty,
            !profile.certificateFingerprints.contains(fingerprint.lowercased()) {
-            return .failure(EngineError(.permissionDenied, "the signing certificate is not bound to operator \(operatorId): bind its SHA-256 fingerprint first"))
+            return .failure(EngineError(.permissionDenied, "the signing certificate is not bound to operator \(operatorId): bind its SHA-256 fingerprint first",
+                                        ruleId: "binding:\(operatorId)"))
         }
+        // The rule a permission refusal names: the grant that is missing.
+        let rule = "role:\(transactionType):\(account)"
         let held = profile.roles.compactMap { roles[$0] }
         guard held.contains(where: { $0.grants(transactionType: transactionType) }) else {
-            return .failure(EngineError(.permissionDenied, "no role of \(operatorId) grants \(transactionType): the corporation admin must grant it"))
+            return .failure(EngineError(.permissionDenied, "no role of \(operatorId) grants \(transactionType): the corporation admin must grant it", ruleId: rule))
         }
         guard held.contains(where: { $0.grants(transactionType: transactionType) && $0.grants(account: account) }) else {
-            return .failure(EngineError(.permissionDenied, "no role of \(operatorId) grants \(transactionType) on this account: the corporation admin must grant the account"))
+            return .failure(EngineError(.permissionDenied, "no role of \(operatorId) grants \(transactionType) on this account: the corporation admin must grant the account",
+                                        ruleId: rule))
         }
         return .success(profile)
     }

@@ -47,6 +47,36 @@ import Testing
         #expect(try await fixture.approval(submitted, by: "MAKER01").error?.code == .approverIsMaker)
     }
 
+    /// Holding the level's role is not enough: the role must also grant deciding (APPROVE) on the debited account.
+    @Test func approverWhoseRoleDoesNotGrantTheDebitedAccountIsRefusedNamingTheGrant() async throws {
+        let fixture = try EngineFixture { configuration in
+            let roles = configuration.seed.corporations[0].roles
+            let index = try! #require(roles.firstIndex { $0.name == "approver" })
+            configuration.seed.corporations[0].roles[index].accounts = [EngineFixture.aGeneral]
+        }
+        let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
+        #expect(submitted.status == .pendingApproval)
+        let refused = try await fixture.approval(submitted, by: "APPR02")
+        #expect(refused.error?.code == .permissionDenied, "\(String(describing: refused.error))")
+        #expect(refused.error?.ruleId == "role:APPROVE:\(F.aBasic)")
+        #expect(refused.status == .pendingApproval, "the refusal leaves the flow where it was")
+        // The same payment from the account the role does grant: approved at level 1.
+        let granted = try await fixture.engine.submit(try fixture.order("200000.00", from: F.aGeneral))
+        #expect(try await fixture.approval(granted, by: "APPR02").error == nil)
+        try await fixture.expectInvariants()
+    }
+
+    /// Refusals by the approval workflow name its rule.
+    @Test func workflowRefusalsNameTheApprovalRule() async throws {
+        let fixture = try EngineFixture()
+        let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))
+        let byMaker = try await fixture.approval(submitted, by: "MAKER01")
+        #expect(byMaker.error?.code == .approverIsMaker)
+        let view = try await fixture.engine.paymentStatus(corporation: "CORPA001", reference: .serial(submitted.serial))
+        let rule = try #require(view.approval?.ruleId)
+        #expect(byMaker.error?.ruleId == rule, "\(String(describing: byMaker.error))")
+    }
+
     @Test func approverMustSignWithACertificateBoundToThem() async throws {
         let fixture = try EngineFixture()
         let submitted = try await fixture.engine.submit(try fixture.order("200000.00"))

@@ -1,5 +1,5 @@
 /// The wire result code: a stable four-digit number, never renumbered, grouped by area and listed in the
-/// order the checks run. `docs/protocol.md` ("Result codes") documents each one with what to do about it.
+/// order the checks run. `Schemas/README.md` §6 ("Result codes") documents each one with what to do about it.
 ///
 /// Areas: 00 success · 10 frame · 11 XML · 20 envelope and schema · 30 signature · 40 certificate ·
 /// 50 time · 60 identity and permission · 70 limit · 75 approval · 80 request, account and funds ·

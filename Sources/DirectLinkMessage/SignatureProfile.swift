@@ -8,7 +8,7 @@ public enum Namespace {
 
 /// DirectLink's one XML-DSig profile: the only algorithm identifiers it accepts or emits.
 /// Anything not listed here is rejected; the well-known weak identifiers get their own reason.
-/// docs/protocol.md ("Signature profile") is the reference for integrators.
+/// Schemas/README.md §4 ("Signature bindings") is the reference for integrators.
 public enum SignatureProfile {
     public static let exclusiveC14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
     public static let envelopedSignature = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"

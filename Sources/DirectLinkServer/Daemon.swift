@@ -87,15 +87,20 @@ public final class Daemon: Service, @unchecked Sendable {
     /// connections. Either both load or neither changes.
     public func reload() async throws {
         let engineConfiguration = try EngineConfiguration.load(directory: URL(fileURLWithPath: configuration.path(configuration.engine)))
-        try reloadTrust()
+        // Load the new store first, apply the limits (which may refuse them), and only then swap the store in.
+        let store = try Self.loadTrust(configuration)
         try await engine.reloadLimits(engineConfiguration.limits)
+        install(store)
         logger.notice("limit rules reloaded", metadata: ["rules": "\(engineConfiguration.limits.count)"])
     }
 
     /// Reloads the CA bundle and CRLs. Connections stay up; the next handshake and message use the new store,
     /// and cached chain validations die with the old store.
     public func reloadTrust() throws {
-        let store = try Self.loadTrust(configuration)
+        install(try Self.loadTrust(configuration))
+    }
+
+    private func install(_ store: TrustStore) {
         trust.replace(with: store)
         verifier.replace(with: MessageVerifier(trust: store, schema: schema, limits: configuration.limits.xml))
         logger.notice("trust store and CRLs reloaded")

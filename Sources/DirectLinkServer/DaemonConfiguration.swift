@@ -6,6 +6,14 @@ public struct DaemonConfiguration: Sendable, Codable {
     public struct Endpoint: Sendable, Codable {
         public var host: String
         public var port: Int
+        /// `admin` only: serve `/healthz` and `/metrics` on a host other than loopback (plain HTTP, no
+        /// authentication). Absent or false: a non-loopback `admin.host` is refused at start-up.
+        public var allowRemote: Bool?
+
+        /// 127.0.0.0/8, ::1 or localhost.
+        var isLoopback: Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        }
     }
     public struct TLS: Sendable, Codable {
         public var certificateChain: String
@@ -80,6 +88,9 @@ public struct DaemonConfiguration: Sendable, Codable {
 
     /// Relationships between settings, checked at start-up.
     public func check() throws {
+        guard admin.isLoopback || admin.allowRemote == true else {
+            throw ServerConfigurationError("admin.host \(admin.host) is not loopback: /healthz and /metrics are plain HTTP without authentication; set admin.allowRemote to true to serve them there anyway")
+        }
         _ = try limits.server.validated()
         _ = try limits.xml.validated()
         guard limits.xml.documentBytesMax <= limits.server.frameBytesMax else {

@@ -1,5 +1,5 @@
 /// An XML input problem. Codes are stable and listed in the order the checks run;
-/// `docs/protocol.md` maps each to its wire `RetCode`.
+/// `Schemas/README.md` §6 maps each to its wire `RetCode`.
 public struct XMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         /// The document is larger than `XMLLimits.documentBytesMax`.

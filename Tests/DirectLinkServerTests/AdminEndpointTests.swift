@@ -70,3 +70,21 @@ extension DaemonEndToEndTests {
         }
     }
 }
+
+/// The admin listener is plain HTTP without authentication: a host other than loopback is refused at start-up
+/// unless the operator says so.
+struct AdminListenerConfigurationTests {
+    @Test func nonLoopbackAdminHostIsRefusedUnlessAllowed() throws {
+        var configuration = try DaemonConfiguration.load(path: Repository.path("conf/directlink.json"))
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "localhost"] {
+            configuration.admin.host = host
+            #expect(throws: Never.self, "\(host) is loopback") { try configuration.check() }
+        }
+        for host in ["0.0.0.0", "10.1.2.3", "::", "admin.bank.example"] {
+            configuration.admin.host = host
+            #expect(throws: ServerConfigurationError.self, "\(host) is not loopback") { try configuration.check() }
+        }
+        configuration.admin.allowRemote = true
+        #expect(throws: Never.self) { try configuration.check() }
+    }
+}

@@ -16,6 +16,10 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
     var corpId: String?
     private var bound = false
     private var handshakeTimer: Scheduled<Void>?
+    private var handshakeCompleted = false
+    /// This connection's handshake failure is already counted (the refusal in `verifyPeer` is followed by NIO's
+    /// handshake error: one failure, counted once).
+    private var failureCounted = false
 
     init(id: UInt64, server: DirectLinkServer) {
         self.id = id
@@ -37,7 +41,12 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
             switch result {
             case .success(let chain):
                 guard let corp = chain.leaf.subjectAttribute("OU"), !corp.isEmpty else {
-                    self.server.tlsRejected(reason: "client certificate has no OU (CorpId)")
+                    self.refuse("client certificate has no OU (CorpId)")
+                    promise.succeed(.failed)
+                    return
+                }
+                if let known = self.server.corporations, !known.contains(corp) {
+                    self.refuse("client certificate names corporation \(corp), which is not in the engine's registry")
                     promise.succeed(.failed)
                     return
                 }
@@ -45,7 +54,7 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
                 self.corpId = corp
                 promise.succeed(.certificateVerified)
             case .failure(let error):
-                self.server.tlsRejected(reason: "\(error)")
+                self.refuse("\(error)")
                 promise.succeed(.failed)
             }
         }
@@ -53,7 +62,8 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        handshakeTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.handshakeTimeoutMs))) {
+        handshakeTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.handshakeTimeoutMs))) { [self] in
+            refuse("handshake not completed within \(server.limits.handshakeTimeoutMs) ms")
             loopBound.value.close(promise: nil)
         }
         context.fireChannelActive()
@@ -61,6 +71,7 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted = event as? TLSUserEvent {
+            handshakeCompleted = true
             handshakeTimer?.cancel()
             guard let corpId, let peer, server.registry.bind(corpId: corpId) else {
                 server.logger.warning("connection refused: corporation at its connection limit", metadata: ["corp": "\(corpId ?? "?")"])
@@ -92,9 +103,17 @@ final class ConnectionSession: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is NIOSSLError || error is BoringSSLError {
-            server.tlsRejected(reason: "\(error)")
+        // After the handshake a TLS error is not a handshake failure (a client closing without close_notify, say).
+        if !handshakeCompleted, error is NIOSSLError || error is BoringSSLError {
+            refuse("\(error)")
         }
         context.close(promise: nil)
+    }
+
+    /// Counts and logs this connection's failed handshake, once. Event loop only.
+    private func refuse(_ reason: String) {
+        guard !failureCounted else { return }
+        failureCounted = true
+        server.tlsRejected(reason: reason)
     }
 }

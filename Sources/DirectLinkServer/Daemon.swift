@@ -80,7 +80,8 @@ public final class Daemon: Service, @unchecked Sendable {
             tls: .init(certificateChainPath: configuration.path(configuration.tls.certificateChain),
                        privateKeyPath: configuration.path(configuration.tls.privateKey)),
             limits: configuration.limits.server, processor: GatewayProcessor(gateway: gateway),
-            trust: { trustHolder.current }, group: group, threadPool: threadPool, logger: logger, clock: clock)
+            trust: { trustHolder.current }, group: group, threadPool: threadPool, logger: logger, clock: clock,
+            corporations: Set(engine.configuration.seed.corporations.map(\.id)))
     }
 
     /// SIGHUP: reloads the CA bundle, the CRLs and the limit rules (`conf/engine/limits.json`) without dropping

@@ -26,6 +26,9 @@ public final class DirectLinkServer: @unchecked Sendable {
     let logger: Logger
     let trust: @Sendable () -> TrustStore
     let clock: @Sendable () -> Date
+    /// The corporations in the engine's registry: a client certificate whose OU names another is refused in the
+    /// handshake (nil: any OU; tests that run without an engine).
+    let corporations: Set<String>?
     let tracker = InFlightTracker()
     private let processor: any FrameProcessor
     private let sslContext: NIOSSLContext
@@ -38,8 +41,10 @@ public final class DirectLinkServer: @unchecked Sendable {
 
     public init(
         tls: TLSFiles, limits: ServerLimits, processor: any FrameProcessor, trust: @escaping @Sendable () -> TrustStore,
-        group: any EventLoopGroup, threadPool: NIOThreadPool, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        group: any EventLoopGroup, threadPool: NIOThreadPool, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        corporations: Set<String>? = nil
     ) throws {
+        self.corporations = corporations
         self.limits = try limits.validated()
         self.registry = ConnectionRegistry(limits: limits)
         self.processor = processor

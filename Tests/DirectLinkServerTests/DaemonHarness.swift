@@ -53,8 +53,10 @@ final class RunningDaemon: Sendable {
         return configuration
     }
 
-    static func start(_ adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> RunningDaemon {
-        RunningDaemon(running: try await InProcessDaemon.start(configuration: try configuration(adjust), logger: harnessLogger()))
+    static func start(_ adjust: (inout DaemonConfiguration) -> Void = { _ in },
+                      engineConfiguration: EngineConfiguration? = nil) async throws -> RunningDaemon {
+        RunningDaemon(running: try await InProcessDaemon.start(configuration: try configuration(adjust), logger: harnessLogger(),
+                                                               engineConfiguration: engineConfiguration))
     }
 
     /// Graceful shutdown (what SIGTERM does), then waits for `run()` to return.
@@ -63,9 +65,9 @@ final class RunningDaemon: Sendable {
     }
 
     /// Runs `body` against a fresh daemon and always stops it.
-    static func with<T>(_ adjust: (inout DaemonConfiguration) -> Void = { _ in },
+    static func with<T>(_ adjust: (inout DaemonConfiguration) -> Void = { _ in }, engineConfiguration: EngineConfiguration? = nil,
                         _ body: (RunningDaemon) async throws -> T) async throws -> T {
-        let running = try await start(adjust)
+        let running = try await start(adjust, engineConfiguration: engineConfiguration)
         do {
             let result = try await body(running)
             try await running.stop()

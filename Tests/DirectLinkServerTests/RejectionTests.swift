@@ -30,6 +30,24 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// A trusted client certificate whose OU names a corporation the engine does not know is refused in the handshake
+    /// (the TLS identity is bound to the registry), not only at each message.
+    @Test func clientCertificateOfACorporationOutsideTheRegistryIsRefusedInTheHandshake() async throws {
+        var engine = try RunningDaemon.engineConfiguration()
+        engine.seed.corporations.removeAll { $0.id == "FUND0001" }
+        try await RunningDaemon.with(engineConfiguration: engine) { daemon in
+            var answered: [UInt8]?
+            if let client = try? await daemon.connect(as: "fund-client") {
+                answered = try? await client.send(try Request.signed("server-time"))
+                #expect(await completes(client.closeFuture, within: .seconds(5)), "the daemon must close the connection")
+            }
+            #expect(answered == nil, "a client of an unregistered corporation was served")
+            let good = try await daemon.connect()
+            defer { Task { await good.close() } }
+            #expect(try await Bank().send(try Request.signed("server-time"), on: good).retCode == "0000")
+        }
+    }
+
     @Test func messageForAnotherCorporationThanTheTLSIdentityIs6001() async throws {
         let bank = try Bank()
         try await RunningDaemon.with { daemon in

@@ -169,7 +169,10 @@ public final class Gateway: Sendable {
         }
     }
 
-    public func handle(_ frame: [UInt8], context: RequestContext) async -> [UInt8] {
+    /// The signed response to send, or nil when nothing may be sent: the audit log could not make the exchange
+    /// durable, nor a SYS.UNAVAILABLE answer in its place (the transport then closes the connection; a resend with the
+    /// same SerialNo gets the original result once the log works).
+    public func handle(_ frame: [UInt8], context: RequestContext) async -> [UInt8]? {
         let started = ContinuousClock.now
         let receivedAt = clock()
         var echo = ResponseBuilder.Echo(correlationId: Self.correlationId())
@@ -200,7 +203,7 @@ public final class Gateway: Sendable {
         }
         var (status, body, ready) = outcome
         if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
-        let released: [UInt8]
+        let released: [UInt8]?
         switch ready {
         case .released(let bytes):
             released = bytes
@@ -217,7 +220,8 @@ public final class Gateway: Sendable {
     /// A response already built: `stored` still needs its audit record, `released` has it.
     enum Ready {
         case stored([UInt8])
-        case released([UInt8])
+        /// Recorded and released; nil when nothing may be sent (`bytes(_:)`).
+        case released([UInt8]?)
     }
 
     /// Starts recording the exchange in the audit log; `bytes(_:)` of the result is what may then be sent (the
@@ -230,19 +234,26 @@ public final class Gateway: Sendable {
         let pending: (any AuditPending)?
         let echo: ResponseBuilder.Echo
         let time: Date
+        /// Records the same request with another response (SYS.UNAVAILABLE when this one's record failed).
+        let retry: (@Sendable ([UInt8], ResponseStatus) -> Releasing)?
     }
 
-    /// The response once its audit record is durable, or SYS.UNAVAILABLE when it could not be made durable: never a
-    /// response whose audit record is not durable.
-    private func bytes(_ releasing: Releasing) async -> [UInt8] {
+    /// The response once its audit record is durable. When it could not be made durable: SYS.UNAVAILABLE, if that
+    /// answer's own record (with the request) is durable, else nil — never a response whose record is not durable.
+    private func bytes(_ releasing: Releasing) async -> [UInt8]? {
         guard let pending = releasing.pending else { return releasing.response }
         do {
             try await pending.durable()
             return releasing.response
         } catch {
-            logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
-            return build(echo: releasing.echo, status: ResponseStatus(.serviceUnavailable, detail: "audit log unavailable"), body: .error,
-                         binding: .xmlDSig, now: releasing.time)
+            let status = ResponseStatus(.serviceUnavailable, detail: "audit log unavailable")
+            let unavailable = build(echo: releasing.echo, status: status, body: .error, binding: .xmlDSig, now: releasing.time)
+            if let retry = releasing.retry, let pending = retry(unavailable, status).pending, (try? await pending.durable()) != nil {
+                logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
+                return unavailable
+            }
+            logger.critical("audit log write failed; closing without an answer", metadata: ["correlation": "\(releasing.echo.correlationId)"])
+            return nil
         }
     }
 
@@ -345,12 +356,18 @@ public final class Gateway: Sendable {
 
     private func beginAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
                             status: ResponseStatus, verified: Bool, at time: Date) -> Releasing {
-        guard let audit else { return Releasing(response: response, pending: nil, echo: echo, time: time) }
+        guard let audit else { return Releasing(response: response, pending: nil, echo: echo, time: time, retry: nil) }
         let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
                                      verified: verified, retCode: status.retCode.rawValue,
                                      correlationId: echo.correlationId)
-        return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), echo: echo, time: time)
+        let retry: @Sendable ([UInt8], ResponseStatus) -> Releasing = { other, otherStatus in
+            var again = metadata
+            again.retCode = otherStatus.retCode.rawValue
+            return Releasing(response: other, pending: audit.begin(inbound: frame, outbound: other, metadata: again), echo: echo, time: time, retry: nil)
+        }
+        return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), echo: echo, time: time,
+                         retry: retry)
     }
 
     private func observe(echo: ResponseBuilder.Echo, status: ResponseStatus, started: ContinuousClock.Instant) {

@@ -95,7 +95,10 @@ public final class InProcessTarget: ReplayTarget {
     public func set(_ date: Date) { clock.set(epochSeconds: Int64(date.timeIntervalSince1970.rounded(.down))) }
 
     public func send(_ request: [UInt8], connection: String?) async throws -> [UInt8] {
-        await gateway.handle(request, context: RequestContext(connectionId: 1, tlsCorpId: nil, tlsPeerFingerprint: nil))
+        guard let response = await gateway.handle(request, context: RequestContext(connectionId: 1, tlsCorpId: nil, tlsPeerFingerprint: nil)) else {
+            throw ReplayError("the gateway sent nothing: the audit log could not record the exchange")
+        }
+        return response
     }
 
     public func balances(corporation: String, accounts: [String]) async throws -> [String: String]? {

@@ -29,7 +29,9 @@ public struct ConnectionInfo: Sendable {
 /// (verify → identity → permission → idempotency → engine → signed response); it never throws:
 /// every failure is a signed error response.
 public protocol FrameProcessor: Sendable {
-    func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]
+    /// The response to send, or nil when nothing may be sent: the connection is then closed after the responses
+    /// before it (the audit log could not record an answer).
+    func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]?
     /// Records a frame that could not be read (its bytes as far as they arrived) and the plain error about to be
     /// sent for it. Returns false when the record could not be made durable: the error is then not sent (the
     /// connection just closes), since nothing leaves without its audit record. `correlationId` is the one the error

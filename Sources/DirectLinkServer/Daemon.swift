@@ -196,7 +196,7 @@ public final class Daemon: Service, @unchecked Sendable {
 struct GatewayProcessor: FrameProcessor {
     let gateway: Gateway
 
-    func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8] {
+    func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]? {
         await gateway.handle(frame, context: Self.context(connection))
     }
 

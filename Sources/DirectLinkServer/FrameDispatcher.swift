@@ -14,7 +14,8 @@ final class FrameDispatcher: ChannelDuplexHandler {
     private let tracker: InFlightTracker
     private var nextSequence: UInt64 = 0
     private var nextToWrite: UInt64 = 0
-    private var finished: [UInt64: [UInt8]] = [:]
+    /// Responses waiting for their turn; nil: nothing may be sent for that frame, and the connection closes there.
+    private var finished: [UInt64: [UInt8]?] = [:]
     /// Frames read and not yet answered (reading pauses at the limit) …
     private var inFlight = 0
     /// … of which this many are being processed (at most the limit), the rest waiting in read order.
@@ -68,7 +69,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
         }
     }
 
-    private func finish(_ sequence: UInt64, _ response: [UInt8], context: ChannelHandlerContext) {
+    private func finish(_ sequence: UInt64, _ response: [UInt8]?, context: ChannelHandlerContext) {
         running -= 1
         finished[sequence] = response
         // The next waiting frame takes over this one's place in the tracker's count, so a drain never sees zero in
@@ -82,17 +83,27 @@ final class FrameDispatcher: ChannelDuplexHandler {
         if !handedOver { tracker.finished() }
         var lastWrite: EventLoopFuture<Void>?
         var written = 0
-        while let bytes = finished.removeValue(forKey: nextToWrite) {
+        var closeAfterWrites = false
+        while let response = finished.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
             written += 1
-            if !closed {
+            guard !closed else { continue }
+            if let bytes = response {
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: promise)
                 lastWrite = promise.futureResult
+            } else {
+                // No answer may be sent for this frame (its audit record failed): the ones before it go out, then close.
+                closed = true
+                closeAfterWrites = true
             }
         }
         if lastWrite != nil { context.flush() }
+        if closeAfterWrites {
+            let channel = context.channel
+            (lastWrite ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in channel.close(promise: nil) }
+        }
         // After the flush: what waits for the last response (an HTTP refusal) goes out behind it.
         for _ in 0..<written { work.answered() }
         if quiescing && inFlight == 0 && !closed && !refused {

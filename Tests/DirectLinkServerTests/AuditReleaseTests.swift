@@ -15,21 +15,30 @@ final class SwitchableAuditSink: AuditSink, @unchecked Sendable {
 
     let recorder: AuditRecorder
     private let lock = NSLock()
-    private var failing = true
+    /// Records still to refuse (Int.max: all of them).
+    private var failuresLeft = Int.max
 
     init(directory: URL) throws {
         recorder = try AuditRecorder(directory: directory, keyPath: Repository.pki("bank-audit.key"),
                                      certificatePath: Repository.pki("bank-audit.pem"), limits: AuditLimits(), gatherSeconds: 0.0005)
     }
 
-    func setFailing(_ value: Bool) { lock.withLock { failing = value } }
+    func setFailing(_ value: Bool) { lock.withLock { failuresLeft = value ? Int.max : 0 } }
+
+    /// Refuses the next `count` records, then accepts.
+    func failNext(_ count: Int) { lock.withLock { failuresLeft = count } }
 
     func record(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) async throws {
         try await begin(inbound: inbound, outbound: outbound, metadata: metadata).durable()
     }
 
     func begin(inbound: [UInt8], outbound: [UInt8], metadata: AuditMetadata) -> any AuditPending {
-        if lock.withLock({ failing }) { return FailedRecord() }
+        let refuse = lock.withLock { () -> Bool in
+            guard failuresLeft > 0 else { return false }
+            if failuresLeft != Int.max { failuresLeft -= 1 }
+            return true
+        }
+        if refuse { return FailedRecord() }
         return recorder.begin(inbound: inbound, outbound: outbound, metadata: metadata)
     }
 
@@ -43,7 +52,8 @@ final class SwitchableAuditSink: AuditSink, @unchecked Sendable {
     }
 }
 
-/// Never a response whose audit record is not durable: the gateway answers SYS.UNAVAILABLE instead, and a resend
+/// Never a response whose audit record is not durable: the gateway answers SYS.UNAVAILABLE instead when that answer
+/// can be recorded with the request, and nothing at all (the connection closes) when not even that can; a resend
 /// after the log recovers gets the original response (the payment itself committed once).
 struct AuditReleaseTests {
     @Test func aResponseWhoseAuditRecordFailsIsNeverReleased() async throws {
@@ -67,25 +77,32 @@ struct AuditReleaseTests {
         let payment = try Request.intraBankPayment()
         let query = try Request.signed("balance-query")
 
-        // The log refuses: neither the payment's nor the query's response goes out.
-        #expect(try bank.read(await gateway.handle(payment, context: context)).retCode == RetCode.serviceUnavailable.rawValue)
-        #expect(try bank.read(await gateway.handle(query, context: context)).retCode == RetCode.serviceUnavailable.rawValue)
+        // The log refuses everything: neither the payment's nor the query's response goes out, nor any answer.
+        #expect(await gateway.handle(payment, context: context) == nil)
+        #expect(await gateway.handle(query, context: context) == nil)
+
+        // The log refuses one record, then works: the query's answer is replaced by a recorded SYS.UNAVAILABLE.
+        sink.failNext(1)
+        let unavailable = try bank.read(try #require(await gateway.handle(query, context: context)))
+        #expect(unavailable.retCode == RetCode.serviceUnavailable.rawValue, "\(unavailable.summary)")
 
         // The log works again: the resent payment gets its original result (committed once), the query its answer.
         sink.setFailing(false)
-        let resent = try bank.read(await gateway.handle(payment, context: context))
+        let resent = try bank.read(try #require(await gateway.handle(payment, context: context)))
         #expect(resent.retCode == RetCode.ok.rawValue)
         #expect(resent.resultName == "PaymentResult")
-        let answered = try bank.read(await gateway.handle(try Request.signed("balance-query"), context: context))
+        let answered = try bank.read(try #require(await gateway.handle(try Request.signed("balance-query"), context: context)))
         #expect(answered.retCode == RetCode.ok.rawValue)
         try sink.recorder.close()
 
-        // Only the two exchanges that were answered are in the log, and it verifies.
-        var records: [(AuditRecord.Direction, String)] = []
+        // Exactly the three exchanges that were answered are in the log, each with the bytes sent.
+        var records: [(AuditRecord.Direction, String, [UInt8])] = []
         _ = try AuditLogReader.read(directory: directory.appendingPathComponent("audit")) { _, record, _ in
-            records.append((record.direction, record.retCode))
+            records.append((record.direction, record.retCode, record.bytes))
         }
-        #expect(records.map(\.0) == [.inbound, .outbound, .inbound, .outbound])
-        #expect(records.allSatisfy { $0.1 == RetCode.ok.rawValue })
+        #expect(records.map(\.0) == [.inbound, .outbound, .inbound, .outbound, .inbound, .outbound])
+        #expect(records.map(\.1) == [RetCode.serviceUnavailable.rawValue, RetCode.serviceUnavailable.rawValue]
+                + Array(repeating: RetCode.ok.rawValue, count: 4))
+        #expect(records.count == 6 && records[0].2 == query && records[1].2 == unavailable.bytes, "the SYS.UNAVAILABLE sent is the one recorded")
     }
 }

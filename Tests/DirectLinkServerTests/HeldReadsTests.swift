@@ -10,7 +10,7 @@ import Testing
 /// processor that takes 900 ms per frame, one frame in flight per connection, and a 300 ms read timeout.
 struct HeldReadsTests {
     struct SlowEcho: FrameProcessor {
-        func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8] {
+        func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]? {
             try? await Task.sleep(for: .milliseconds(900))
             return frame
         }
@@ -40,6 +40,34 @@ struct HeldReadsTests {
         _ = await eventually(.seconds(5)) { classicFrames(in: raw.received).count >= 2 }
         #expect(classicFrames(in: raw.received) == [first, second])
         await raw.close()
+        await server.shutdown()
+        try await pool.shutdownGracefully()
+        try await group.shutdownGracefully()
+    }
+
+    /// A frame the processor may not answer (nil: its audit record failed) closes the connection after the responses
+    /// before it; nothing after it is answered.
+    struct RefusesB: FrameProcessor {
+        func process(_ frame: [UInt8], connection: ConnectionInfo) async -> [UInt8]? {
+            frame.first == UInt8(ascii: "B") ? nil : frame
+        }
+    }
+
+    @Test func aFrameThatMayNotBeAnsweredClosesTheConnectionAfterTheOnesBefore() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
+        let server = try DirectLinkServer(
+            tls: .init(certificateChainPath: Repository.pki("bank-server.pem"), privateKeyPath: Repository.pki("bank-server.key")),
+            limits: ServerLimits(), processor: RefusesB(), trust: { trust }, group: group, threadPool: pool,
+            logger: Logger(label: "unanswerable-test"))
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let raw = try await RawTLSConnection.open(port: port)
+        let frames = ["A-first", "A-second", "B-refused", "A-after"].map { Array($0.utf8) }
+        try await raw.write(frames.flatMap(classicFrame))
+        #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+        #expect(classicFrames(in: raw.received) == Array(frames.prefix(2)), "the two before it, nothing else")
         await server.shutdown()
         try await pool.shutdownGracefully()
         try await group.shutdownGracefully()

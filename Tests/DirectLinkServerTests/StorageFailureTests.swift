@@ -33,7 +33,7 @@ struct StorageFailureTests {
         let intruder = try DatabaseQueue(path: path, configuration: unsafe)
         try await intruder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
         let payment = try Request.intraBankPayment()
-        let bytes = try await gateway.handle(payment, context: context)
+        let bytes = try #require(await gateway.handle(payment, context: context))
         try await intruder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
 
         let answer = try bank.read(bytes)
@@ -45,7 +45,7 @@ struct StorageFailureTests {
         #expect(text.contains("query with the same SerialNo"), "the fixed message tells the client what to do: \(text)")
 
         // Nothing was applied: the same payment goes through once the database answers.
-        let resent = try bank.read(try await gateway.handle(payment, context: context))
+        let resent = try bank.read(try #require(await gateway.handle(payment, context: context)))
         #expect(resent.retCode == RetCode.ok.rawValue, "\(resent.summary)")
     }
 }

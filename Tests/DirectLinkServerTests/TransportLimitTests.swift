@@ -405,6 +405,44 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// A client that leaves while its responses are being written: 40 payments pipelined on one connection, closed as
+    /// soon as the first response has arrived. The daemon keeps serving; every payment it read is settled exactly once,
+    /// each answer is in the journal (a resend gets it), and the ledger balances.
+    @Test func clientDisconnectingMidResponsesLeavesTheDaemonConsistent() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with { daemon in
+            let serials = (0..<40).map { _ in MessageTemplate.freshSerial() }
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(try serials.flatMap { classicFrame(try Request.intraBankPayment(serial: $0, amount: "1.00")) })
+            #expect(await eventually(.seconds(10)) { !classicFrames(in: raw.received).isEmpty }, "no response arrived")
+            await raw.close()
+            #expect(classicFrames(in: raw.received).count < serials.count, "the client left before all its responses")
+
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            var settled = 0
+            for serial in serials {
+                var last: Reply?
+                _ = try await eventually {
+                    last = try await bank.send(try Request.signed("payment-status", [("OrigSerialNo", serial)]), on: client)
+                    return last?.retCode == "0000"
+                }
+                let status = try #require(last)
+                #expect(status.retCode == "0000" || status.retCode == "8011", "\(status.summary)")
+                guard status.retCode == "0000" else { continue }
+                #expect(status.field("Status") == "SETTLED")
+                settled += 1
+                // The answer the client never read is in the journal: the resend gets it, and pays nothing again.
+                let resent = try await bank.send(try Request.intraBankPayment(serial: serial, amount: "1.00"), on: client)
+                #expect(resent.retCode == "0000" && resent.field("Status") == "SETTLED", "\(resent.summary)")
+            }
+            #expect(settled > 0)
+            let balances = try await bank.send(try Request.signed("balance-query"), on: client)
+            #expect(balances.all("Account").first?.field("Balance") == "\(10_000_000 - settled).00")
+            #expect(try await daemon.daemon.engine.verifyInvariants() == [])
+        }
+    }
+
     @Test(arguments: framings) func pipelinedRequestsAreAnsweredInOrder(framing: DirectLinkClient.Framing) async throws {
         let bank = try Bank()
         try await RunningDaemon.with { daemon in

@@ -15,10 +15,19 @@ public enum MessageTemplate {
         return try encode(text, like: xml)
     }
 
+    /// A SerialNo no other call returns: the time in milliseconds, a random part (other processes) and this process's
+    /// own counter (many calls in one millisecond; the random part alone repeated within a few hundred calls).
     public static func freshSerial() -> String {
         let millis = Int(Date().timeIntervalSince1970 * 1000)
-        return "S\(millis)\(Int.random(in: 1000...9999))"
+        let count = serialLock.withLock { () -> Int in
+            serialCounter += 1
+            return serialCounter
+        }
+        return "S\(millis)\(Int.random(in: 100_000...999_999))\(count)"
     }
+
+    private static let serialLock = NSLock()
+    nonisolated(unsafe) private static var serialCounter = 0
 
     /// Replaces the text of the first `<name>…</name>`.
     public static func replaceElement(_ name: String, in text: String, with value: String) -> String {

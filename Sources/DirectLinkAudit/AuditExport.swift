@@ -15,6 +15,8 @@ public enum AuditExport {
         guard !FileManager.default.fileExists(atPath: output.path) else {
             throw AuditError(.io, "\(output.path) already exists; choose a new folder")
         }
+        // Select with the times the manifest will state, so verify-export can check each record against them exactly.
+        let (from, to) = (parseISO(iso(from)) ?? from, parseISO(iso(to)) ?? to)
         let certificate = try AuditLogReader.certificate(directory: directory)
         var selected: [(UInt64, AuditRecord)] = []
         let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
@@ -82,11 +84,15 @@ public enum AuditExport {
         }
     }
 
-    static func iso(_ date: Date) -> String {
+    static func iso(_ date: Date) -> String { isoFormatter().string(from: date) }
+
+    static func parseISO(_ text: String) -> Date? { isoFormatter().date(from: text) }
+
+    private static func isoFormatter() -> ISO8601DateFormatter {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        return formatter
     }
 }
 

@@ -8,7 +8,8 @@ public struct ExportManifest: Codable, Sendable, Equatable {
         public var txCode: String
         public var verdict: String
         public var retCode: String
-        /// ISO 8601 UTC with microseconds.
+        /// ISO 8601 UTC with milliseconds (the record itself holds microseconds); `verify-export` requires exactly the
+        /// string `export` writes for the record's time.
         public var receivedAt: String
         /// Bundle-relative path of the canonical record encoding (the Merkle leaf input).
         public var record: String

@@ -45,6 +45,15 @@ struct AuditCommandTests {
         #expect(consistency.status == 0 && consistency.output.contains("\"proof\""), "\(consistency.output)")
     }
 
+    @Test func verifyExportFailsNamingAnEditedManifestField() throws {
+        let (_, output, manifest) = try ExportTests.bundle()
+        var edited = manifest
+        edited.entries[1].retCode = "0000" == manifest.entries[1].retCode ? "1001" : "0000"
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
+        let check = try Self.run(["audit", "verify-export", output.path])
+        #expect(check.status == 1 && check.output.contains("FAIL") && check.output.contains("entry 1 field retCode"), "\(check.output)")
+    }
+
     /// Without `--dir`, `prove` and `consistency` read the log of the daemon that `--config` configures
     /// (`audit.directory`), as an operator runs them from the project home.
     @Test func proveAndConsistencyFindTheDaemonsLogThroughItsConfiguration() throws {

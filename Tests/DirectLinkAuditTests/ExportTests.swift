@@ -66,6 +66,10 @@ struct ExportTests {
         var record = try AuditRecord.decode([UInt8](try Data(contentsOf: recordURL))[...]).record
         record.retCode = "9999"
         try Data(record.encode(leafIndex: entry.leafIndex)).write(to: recordURL)
+        // proofs.json edited to match, so the metadata check passes and the leaf hash is what catches it.
+        var edited = manifest
+        edited.entries[3].retCode = "9999"
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
         let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
         #expect(error?.code == .recordChecksum && error?.recordIndex == 3)
     }
@@ -80,9 +84,62 @@ struct ExportTests {
         let encoded = record.encode(leafIndex: entry.leafIndex)
         try Data(encoded).write(to: recordURL)
         edited.entries[3].leafHash = hex(MerkleHash.leaf(encoded))
+        edited.entries[3].retCode = "9999"  // the manifest agrees with the changed record, so only the proof can tell
         try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
         let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
         #expect(error?.code == .proofInvalid && error?.recordIndex == 3)
+    }
+
+    /// `proofs.json` is what an auditor reads; each metadata field an entry gives must be the signed record's. Entry 2
+    /// is leaf 2, the inbound request S1001.
+    @Test(arguments: ["leafIndex", "direction", "corpId", "serialNo", "txCode", "verdict", "retCode", "receivedAt"])
+    func editedManifestFieldIsNamed(field: String) throws {
+        let (_, output, manifest) = try Self.bundle()
+        var edited = manifest
+        var entry = edited.entries[2]
+        switch field {
+        case "leafIndex": entry.leafIndex = 3
+        case "direction": entry.direction = "out"
+        case "corpId": entry.corpId = "CORPB001"
+        case "serialNo": entry.serialNo = "S1003"
+        case "txCode": entry.txCode = "PAY.BATCH"
+        case "verdict": entry.verdict = "rejected"
+        case "retCode": entry.retCode = "1001"
+        default: entry.receivedAt = AuditExport.iso(try #require(AuditExport.parseISO(entry.receivedAt)) - 0.001)
+        }
+        edited.entries[2] = entry
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .bundleMalformed && error?.recordIndex == 2, "\(String(describing: error))")
+        #expect(error?.reason.contains("entry 2 field \(field) is") == true, "\(String(describing: error))")
+    }
+
+    @Test func bundleCorporationOtherThanTheRecordsIsNamed() throws {
+        let (_, output, manifest) = try Self.bundle()
+        var edited = manifest
+        edited.corpId = "CORPB001"
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .bundleMalformed && error?.recordIndex == 0)
+        #expect(error?.reason.contains("entry 0 field corpId") == true, "\(String(describing: error))")
+    }
+
+    /// A bundle whose from/to were narrowed after export claims a period its records are not from.
+    @Test(arguments: [true, false])
+    func recordOutsideTheBundlesRangeIsNamed(narrowFrom: Bool) throws {
+        let (_, output, manifest) = try Self.bundle()
+        var edited = manifest
+        let first = try #require(AuditExport.parseISO(manifest.entries[0].receivedAt))
+        if narrowFrom {
+            edited.from = AuditExport.iso(first + 0.001)
+        } else {
+            edited.to = AuditExport.iso(first - 0.001)
+        }
+        try JSONEncoder().encode(edited).write(to: output.appendingPathComponent(AuditExport.manifest))
+        let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
+        #expect(error?.code == .bundleMalformed && error?.recordIndex == 0)
+        #expect(error?.reason.contains("entry 0 field receivedAt") == true && error?.reason.contains("outside") == true,
+                "\(String(describing: error))")
     }
 
     @Test func forgedCheckpointInTheBundleIsCaught() throws {

@@ -10,7 +10,7 @@ public struct AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         case segmentMissing, segmentHeader, recordFraming, recordChecksum, recordEncoding, recordIndex, tornTail
         // Checkpoints.
         case checkpointMalformed, checkpointSignature, checkpointOrder, checkpointBeyondLog, checkpointRoot,
-             checkpointContradiction
+             checkpointContradiction, checkpointBehindLog
         // Messages inside records.
         case messageSignature
         // Proofs and bundles.

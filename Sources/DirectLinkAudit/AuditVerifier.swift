@@ -7,7 +7,8 @@ import Foundation
 /// Order: segments and records in leaf order (framing, checksum, index, encoding, then the XML signature of each
 /// verified inbound message) → torn tail → the audit certificate's chain (against `trust`, when given, at the newest
 /// checkpoint's time: the key signed then, and may have expired since) → every checkpoint's signature and order →
-/// each checkpoint's root against the records → consistency proofs between consecutive checkpoints.
+/// each checkpoint's root against the records → consistency proofs between consecutive checkpoints → every record
+/// covered by the newest checkpoint (unless `allowUncovered`).
 public struct AuditVerifier: Sendable {
     public struct Summary: Sendable, Equatable {
         public var records: UInt64 = 0
@@ -15,7 +16,8 @@ public struct AuditVerifier: Sendable {
         public var inboundSignaturesChecked = 0
         /// Inbound frames the daemon had rejected: their signatures are expected to fail and are not re-checked.
         public var inboundRejected = 0
-        /// Records newer than the newest checkpoint (protected by fsync only until the next checkpoint).
+        /// Records newer than the newest checkpoint (protected by fsync only until the next checkpoint). Non-zero
+        /// only with `allowUncovered`: otherwise they fail verification (`checkpointBehindLog`).
         public var recordsAfterLastCheckpoint: UInt64 = 0
         /// SHA-256 of the audit certificate the checkpoints were checked with.
         public var auditCertificateFingerprint = ""
@@ -26,11 +28,17 @@ public struct AuditVerifier: Sendable {
     /// otherwise do — a corporation's operator certificate too — so an auditor should always pin it.
     public let auditCertificateFingerprint: String?
     public let limits: AuditLimits
+    /// Accept records that no checkpoint covers (a copy of a running daemon's log). A daemon signs a checkpoint at
+    /// shutdown, so in a cleanly closed log every record is covered; uncovered records otherwise mean that
+    /// `checkpoints.log` was deleted or cut back, or that records were appended after the final checkpoint.
+    public let allowUncovered: Bool
 
-    public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default) {
+    public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default,
+                allowUncovered: Bool = false) {
         self.trust = trust
         self.auditCertificateFingerprint = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
         self.limits = limits
+        self.allowUncovered = allowUncovered
     }
 
     public func verify(directory: URL) throws -> Summary {
@@ -55,10 +63,16 @@ public struct AuditVerifier: Sendable {
         try Self.checkAuditCertificate(certificate, trust: trust, pinned: auditCertificateFingerprint,
                                        at: contents.checkpoints.last?.time ?? Date())
         try Self.checkCheckpoints(contents.checkpoints, tree: contents.tree, certificate: certificate)
+        let covered = contents.checkpoints.last?.treeSize ?? 0
+        if covered < contents.tree.size, !allowUncovered {
+            throw AuditError(.checkpointBehindLog,
+                             "records \(covered)..<\(contents.tree.size) are not covered by any signed checkpoint (\(CheckpointFile.fileName) deleted or cut back, or records appended after the final checkpoint); a copy of a running daemon's log needs --allow-uncovered",
+                             recordIndex: covered, checkpointIndex: contents.checkpoints.isEmpty ? nil : contents.checkpoints.count - 1)
+        }
         summary.records = contents.tree.size
         summary.auditCertificateFingerprint = certificate.fingerprintSHA256
         summary.checkpoints = contents.checkpoints.count
-        summary.recordsAfterLastCheckpoint = contents.tree.size - (contents.checkpoints.last?.treeSize ?? 0)
+        summary.recordsAfterLastCheckpoint = contents.tree.size - covered
         return summary
     }
 

@@ -50,11 +50,13 @@ struct AuditVerifyCommand: ParsableCommand {
     @Option(help: "CRL file (PEM); repeat for several.") var crl: [String] = []
     @Option(help: "SHA-256 of the bank's published audit certificate (hex); without it any trusted certificate is accepted.")
     var auditFingerprint: String?
+    @Flag(help: "Accept records no signed checkpoint covers (only for a copy of a running daemon's log; a cleanly closed log has none).")
+    var allowUncovered = false
 
     func run() throws {
         let store = try AuditCommand.trustStore(trust, crl: crl)
         do {
-            let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint)
+            let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint, allowUncovered: allowUncovered)
             let summary = try verifier.verify(directory: URL(fileURLWithPath: logDirectory))
             print("OK \(logDirectory): \(summary.records) records, \(summary.checkpoints) checkpoints, consistency holds between each consecutive pair")
             print("   checkpoints signed by the audit certificate sha256=\(summary.auditCertificateFingerprint)"
@@ -65,7 +67,7 @@ struct AuditVerifyCommand: ParsableCommand {
                 print("   \(summary.inboundSignaturesChecked) inbound signatures verified; \(summary.inboundRejected) frames the daemon rejected were not re-checked")
             }
             if summary.recordsAfterLastCheckpoint > 0 {
-                print("   \(summary.recordsAfterLastCheckpoint) newest records are not yet covered by a signed checkpoint")
+                print("   \(summary.recordsAfterLastCheckpoint) newest records are not yet covered by a signed checkpoint (accepted: --allow-uncovered)")
             }
         } catch let error as AuditError {
             print("FAIL \(logDirectory): \(error)")

@@ -93,7 +93,8 @@ import Testing
         #expect(log.segment.isDirect)
         let signer = try Fixture.makerSigner()
         for number in 0..<25 { _ = try log.append(try Fixture.exchange(serial: "D\(number)", signer: signer)) }
-        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: log.directory).records == 50)
+        // Still open, so no checkpoint covers the records yet: verified as a copy of a live log.
+        #expect(try AuditVerifier(trust: Fixture.trust(), allowUncovered: true).verify(directory: log.directory).records == 50)
         try log.close()
         #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: log.directory).records == 50)
     }

@@ -45,6 +45,17 @@ struct AuditCommandTests {
         #expect(consistency.status == 0 && consistency.output.contains("\"proof\""), "\(consistency.output)")
     }
 
+    /// Exit 1 when checkpoints.log is gone; `--allow-uncovered` (a copy of a live log) makes it the note it was.
+    @Test func verifyFailsOnUncoveredRecordsUnlessAllowed() throws {
+        let directory = try Fixture.populatedLog(exchanges: 2)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("checkpoints.log"))
+        let strict = try Self.run(["audit", "verify", directory.path])
+        #expect(strict.status == 1 && strict.output.contains("FAIL") && strict.output.contains("checkpointBehindLog at record 0"),
+                "\(strict.output)")
+        let live = try Self.run(["audit", "verify", directory.path, "--allow-uncovered"])
+        #expect(live.status == 0 && live.output.contains("4 newest records are not yet covered"), "\(live.output)")
+    }
+
     @Test func verifyExportFailsNamingAnEditedManifestField() throws {
         let (_, output, manifest) = try ExportTests.bundle()
         var edited = manifest

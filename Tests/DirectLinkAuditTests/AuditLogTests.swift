@@ -104,7 +104,8 @@ struct AuditLogTests {
         #expect(reopened.size == 4)
         #expect(reopened.recovery.segmentBytesDropped == 0)
         _ = try reopened.append(try Fixture.exchange(serial: "after", signer: Fixture.makerSigner()))
-        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 6)
+        // The two new records are not checkpointed until close: a live log.
+        #expect(try AuditVerifier(trust: Fixture.trust(), allowUncovered: true).verify(directory: directory).records == 6)
         try reopened.close()
         // Closed, the segment ends with its last record.
         #expect(try SegmentEditor(path: path).bytes.count == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
@@ -129,7 +130,7 @@ struct AuditLogTests {
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name != "LOCK" {
             try FileManager.default.copyItem(at: directory.appendingPathComponent(name), to: copy.appendingPathComponent(name))
         }
-        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: copy).records == 60)
+        #expect(try AuditVerifier(trust: Fixture.trust(), allowUncovered: true).verify(directory: copy).records == 60)
         let reopened = try Fixture.openLog(copy, limits: limits)
         #expect(reopened.size == 60)
         #expect(reopened.recovery.segmentBytesDropped == 0)

@@ -217,3 +217,22 @@ extension TamperTests {
         #expect(try AuditVerifier(trust: nil).verify(directory: directory).records == 12)
     }
 }
+
+extension TamperTests {
+    /// A daemon signs a checkpoint at shutdown, so records no checkpoint covers mean checkpoints were removed.
+    @Test func deletedCheckpointsFailUnlessUncoveredRecordsAreAllowed() throws {
+        let (directory, _) = try Self.log()
+        try FileManager.default.removeItem(at: directory.appendingPathComponent(CheckpointFile.fileName))
+        Self.expectFailure(directory, .checkpointBehindLog, record: 0, checkpoint: nil)
+        let live = try AuditVerifier(trust: Fixture.trust(), allowUncovered: true).verify(directory: directory)
+        #expect(live.records == 12 && live.checkpoints == 0 && live.recordsAfterLastCheckpoint == 12)
+    }
+
+    @Test func checkpointsCutBackToAnOlderOneFailAtTheFirstUncoveredRecord() throws {
+        let (directory, _) = try Self.log()
+        try CheckpointForger.rewrite(directory) { checkpoints in checkpoints = [checkpoints[0]] }
+        Self.expectFailure(directory, .checkpointBehindLog, record: 4, checkpoint: 0)
+        let live = try AuditVerifier(trust: Fixture.trust(), allowUncovered: true).verify(directory: directory)
+        #expect(live.checkpoints == 1 && live.recordsAfterLastCheckpoint == 8)
+    }
+}

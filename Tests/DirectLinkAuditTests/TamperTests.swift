@@ -236,3 +236,45 @@ extension TamperTests {
         #expect(live.checkpoints == 1 && live.recordsAfterLastCheckpoint == 8)
     }
 }
+
+extension TamperTests {
+    /// docs/audit.md: messages are re-verified at their record's time, so a CRL issued after a record was received is
+    /// not yet valid for it; with the CRLs of the log's whole period OpenSSL picks the one valid at that time.
+    @Test func crlsOfTheLogsWholePeriodAreNeeded() throws {
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory)
+        var exchange = try Fixture.exchange(serial: "C1", signer: Fixture.makerSigner())
+        for index in exchange.indices { exchange[index].receivedAtMicroseconds -= 3_600_000_000 }  // an hour ago
+        _ = try log.append(exchange)
+        try log.close()
+        let newer = try Self.freshIntermediateCRL()
+        let onlyNewer = try TrustStore(caBundlePath: Fixture.path("Fixtures/pki/ca-bundle.pem"),
+                                       crlPaths: [Fixture.path("Fixtures/pki/crl/root.crl.pem"), newer])
+        let error = #expect(throws: AuditError.self) { _ = try AuditVerifier(trust: onlyNewer).verify(directory: directory) }
+        #expect(error?.code == .messageSignature && error?.recordIndex == 0, "\(String(describing: error))")
+        #expect(error?.reason.contains("CRL is not yet valid") == true, "\(String(describing: error))")
+        let wholePeriod = try TrustStore(caBundlePath: Fixture.path("Fixtures/pki/ca-bundle.pem"),
+                                         crlPaths: [Fixture.path("Fixtures/pki/crls.pem"), newer])
+        #expect(try AuditVerifier(trust: wholePeriod).verify(directory: directory).inboundSignaturesChecked == 1)
+    }
+
+    /// A CRL of the issuing CA with thisUpdate now (openssl ca -gencrl, nothing revoked).
+    static func freshIntermediateCRL() throws -> String {
+        let folder = try Fixture.temporaryDirectory()
+        try Data().write(to: folder.appendingPathComponent("index.txt"))
+        let config = "[ca]\ndefault_ca = CA_default\n[CA_default]\ndatabase = \(folder.path)/index.txt\ndefault_md = sha256\ndefault_crl_days = 30\n"
+        try Data(config.utf8).write(to: folder.appendingPathComponent("ca.cnf"))
+        let output = folder.appendingPathComponent("new.crl.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["ca", "-gencrl", "-config", folder.appendingPathComponent("ca.cnf").path,
+                             "-keyfile", Fixture.path("Fixtures/pki/intermediate-ca.key"), "-cert", Fixture.path("Fixtures/pki/intermediate-ca.pem"),
+                             "-out", output]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureError("openssl ca -gencrl failed") }
+        return output
+    }
+}

@@ -162,6 +162,39 @@ struct ExportTests {
                                   output.appendingPathComponent("checkpoint.txt").path]) == 0)
     }
 
+    /// The CMS recipe in docs/audit.md: `base64 -d | openssl cms -verify -inform DER` checks a `.p7b` of the bundle
+    /// and writes out exactly the XML that was signed.
+    @Test func opensslVerifiesACMSMessageOfTheBundle() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "openssl CLI needed for the documented recipe")
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory)
+        let xml = String(decoding: try Fixture.read("Fixtures/messages/corpa/single-payment.xml"), as: UTF8.self)
+            .replacingOccurrences(of: "A20261125000003", with: "CMS1")
+        let cms = try Fixture.makerSigner().signCMS(Array(xml.utf8))
+        var exchange = try Fixture.exchange(serial: "CMS1", signer: Fixture.makerSigner())
+        exchange[0].bytes = cms
+        _ = try log.append(exchange)
+        try log.close()
+        let output = try Fixture.temporaryDirectory().appendingPathComponent("bundle")
+        let manifest = try AuditExport.export(directory: directory, corpId: "CORPA001", from: Date() - Self.day, to: Date() + Self.day,
+                                              output: output)
+        #expect(manifest.entries[0].message.hasSuffix(".p7b"))
+        #expect(try AuditExport.verify(bundle: output, trust: Fixture.trust()).inboundSignaturesChecked == 1)
+        let message = output.appendingPathComponent(manifest.entries[0].message).path
+        let content = output.appendingPathComponent("content.xml").path
+        let authorities = output.appendingPathComponent("ca-and-crls.pem")
+        try Data(try Fixture.read("Fixtures/pki/ca-bundle.pem") + Fixture.read("Fixtures/pki/crls.pem")).write(to: authorities)
+        let recipe = "base64 -d '\(message)' | openssl cms -verify -inform DER -CAfile '\(authorities.path)' -crl_check_all -out '\(content)'"
+        #expect(try run("/bin/sh", ["-c", recipe]) == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: content)) == Data(xml.utf8))
+        // A changed byte of the signed content fails the same recipe.
+        var der = try #require(Data(base64Encoded: Data(cms), options: .ignoreUnknownCharacters))
+        let at = try #require(der.range(of: Data("CMS1".utf8)))
+        der[at.lowerBound] ^= 1
+        try der.base64EncodedData(options: [.lineLength64Characters, .endLineWithLineFeed]).write(to: URL(fileURLWithPath: message))
+        #expect(try run("/bin/sh", ["-c", recipe]) != 0)
+    }
+
     private func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)

@@ -21,17 +21,24 @@ public struct AuditError: Error, Sendable, Equatable, CustomStringConvertible {
     public let reason: String
     public let recordIndex: UInt64?
     public let checkpointIndex: Int?
+    /// With `recordIndex`: the end of the range of records the failure lies in (checkpoint roots name a range).
+    public let recordRangeEnd: UInt64?
 
-    public init(_ code: Code, _ reason: String, recordIndex: UInt64? = nil, checkpointIndex: Int? = nil) {
+    public init(_ code: Code, _ reason: String, recordIndex: UInt64? = nil, checkpointIndex: Int? = nil, recordRangeEnd: UInt64? = nil) {
         self.code = code
         self.reason = reason
         self.recordIndex = recordIndex
         self.checkpointIndex = checkpointIndex
+        self.recordRangeEnd = recordRangeEnd
     }
 
     public var description: String {
         var text = code.rawValue
-        if let recordIndex { text += " at record \(recordIndex)" }
+        if let recordIndex, let recordRangeEnd {
+            text += " in records \(recordIndex)..<\(recordRangeEnd)"
+        } else if let recordIndex {
+            text += " at record \(recordIndex)"
+        }
         if let checkpointIndex { text += " at checkpoint \(checkpointIndex)" }
         return text + ": " + reason
     }

@@ -44,10 +44,10 @@ extension AuditVerifier {
         if let j = matches[(k + 1)...].firstIndex(of: true) {
             throw AuditError(.checkpointContradiction,
                              "checkpoint \(k) (size \(checkpoint.treeSize)) is not consistent with checkpoint \(j) (size \(checkpoints[j].treeSize)), which the records match: either \(k) is false or records \(firstSuspect)..<\(checkpoint.treeSize) were rewritten after it was signed",
-                             recordIndex: firstSuspect, checkpointIndex: k)
+                             recordIndex: firstSuspect, checkpointIndex: k, recordRangeEnd: checkpoint.treeSize)
         }
         throw AuditError(.checkpointRoot,
-                         "the records do not reproduce its root (size \(checkpoint.treeSize)): a record in \(firstSuspect)..<\(checkpoint.treeSize) was changed, inserted or removed",
-                         recordIndex: firstSuspect, checkpointIndex: k)
+                         "the records do not reproduce its root (size \(checkpoint.treeSize)): a record in \(firstSuspect)..<\(checkpoint.treeSize) was changed, inserted or removed (the roots cannot say which; `--responses` names a changed response, inbound signatures a changed request)",
+                         recordIndex: firstSuspect, checkpointIndex: k, recordRangeEnd: checkpoint.treeSize)
     }
 }

@@ -16,6 +16,10 @@ public struct AuditVerifier: Sendable {
         public var inboundSignaturesChecked = 0
         /// Inbound frames the daemon had rejected: their signatures are expected to fail and are not re-checked.
         public var inboundRejected = 0
+        /// With `checkResponses`: signed responses whose signature was verified, and responses without a signature
+        /// to check (the plain errors sent for unreadable frames, answers to requests without a readable Head).
+        public var responseSignaturesChecked = 0
+        public var responsesNotChecked = 0
         /// Records newer than the newest checkpoint (protected by fsync only until the next checkpoint). Non-zero
         /// only with `allowUncovered`: otherwise they fail verification (`checkpointBehindLog`).
         public var recordsAfterLastCheckpoint: UInt64 = 0
@@ -32,21 +36,40 @@ public struct AuditVerifier: Sendable {
     /// shutdown, so in a cleanly closed log every record is covered; uncovered records otherwise mean that
     /// `checkpoints.log` was deleted or cut back, or that records were appended after the final checkpoint.
     public let allowUncovered: Bool
+    /// Also verify the bank's signature on every signed response (with `trust`, which must then cover the bank's
+    /// signing certificate), so a response changed in the log is named exactly, not only as a range under a
+    /// checkpoint whose root no longer matches.
+    public let checkResponses: Bool
 
     public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default,
-                allowUncovered: Bool = false) {
+                allowUncovered: Bool = false, checkResponses: Bool = false) {
         self.trust = trust
         self.auditCertificateFingerprint = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
         self.limits = limits
         self.allowUncovered = allowUncovered
+        self.checkResponses = checkResponses
     }
 
     public func verify(directory: URL) throws -> Summary {
         let certificate = try AuditLogReader.certificate(directory: directory)
         var summary = Summary()
         let verifier = trust.map { MessageVerifier(trust: $0, schema: nil) }
+        let checkResponses = self.checkResponses
+        // Each request's verdict until its response is read (they share the correlation id).
+        var verdicts: [String: AuditRecord.Verdict] = [:]
         let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
-            guard record.direction == .inbound else { return }
+            guard record.direction == .inbound else {
+                let verdict = verdicts.removeValue(forKey: record.correlationId)
+                guard checkResponses, let verifier else { return }
+                let checked = verdict == .unreadable ? false : try Self.checkResponse(record, index: index, verifier: verifier)
+                if !checked {
+                    summary.responsesNotChecked += 1
+                } else {
+                    summary.responseSignaturesChecked += 1
+                }
+                return
+            }
+            if checkResponses { verdicts[record.correlationId] = record.verdict }
             if record.verdict != .verified { summary.inboundRejected += 1; return }
             guard let verifier else { return }
             try Self.checkMessage(record, index: index, verifier: verifier)
@@ -86,6 +109,26 @@ public struct AuditVerifier: Sendable {
         } catch {
             throw AuditError(.keyRejected, "the audit certificate is not trusted at \(time): \(error)")
         }
+    }
+
+    /// A response's signature and its echo of the record's Head fields. Returns false for a response that has nothing
+    /// to check: not a signed message (a plain FrameError), or an answer to a request without a readable Head (its
+    /// Head omits the fields, which the envelope check requires).
+    static func checkResponse(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier) throws -> Bool {
+        let message: VerifiedMessage
+        do {
+            message = try verifier.verify(record.bytes, at: record.receivedAt)
+        } catch {
+            let headless = record.corpId.isEmpty || record.serialNo.isEmpty || record.txCode.isEmpty
+            if headless && !error.code.rawValue.hasPrefix("3") && !error.code.rawValue.hasPrefix("4") { return false }
+            throw AuditError(.messageSignature, "the response recorded does not verify as the bank's signed message: \(error)", recordIndex: index)
+        }
+        let head = message.head
+        guard head.corpId == record.corpId, head.serialNo == record.serialNo, head.txCode == record.txCode else {
+            throw AuditError(.messageSignature, "the response's signed Head (\(head.corpId) \(head.serialNo) \(head.txCode)) disagrees with the record's metadata",
+                             recordIndex: index)
+        }
+        return true
     }
 
     static func checkMessage(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier) throws {

@@ -52,11 +52,15 @@ struct AuditVerifyCommand: ParsableCommand {
     var auditFingerprint: String?
     @Flag(help: "Accept records no signed checkpoint covers (only for a copy of a running daemon's log; a cleanly closed log has none).")
     var allowUncovered = false
+    @Flag(help: "Also verify the bank's signature on every signed response (needs --trust covering the bank's signing certificate): names a changed response exactly.")
+    var responses = false
 
     func run() throws {
         let store = try AuditCommand.trustStore(trust, crl: crl)
+        if responses && store == nil { throw ValidationError("--responses needs --trust") }
         do {
-            let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint, allowUncovered: allowUncovered)
+            let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint, allowUncovered: allowUncovered,
+                                         checkResponses: responses)
             let summary = try verifier.verify(directory: URL(fileURLWithPath: logDirectory))
             print("OK \(logDirectory): \(summary.records) records, \(summary.checkpoints) checkpoints, consistency holds between each consecutive pair")
             print("   checkpoints signed by the audit certificate sha256=\(summary.auditCertificateFingerprint)"
@@ -65,6 +69,9 @@ struct AuditVerifyCommand: ParsableCommand {
                 print("   inbound signatures NOT checked (no --trust given)")
             } else {
                 print("   \(summary.inboundSignaturesChecked) inbound signatures verified; \(summary.inboundRejected) frames the daemon rejected were not re-checked")
+            }
+            if responses {
+                print("   \(summary.responseSignaturesChecked) response signatures verified; \(summary.responsesNotChecked) responses carry none to check (plain errors for unreadable frames)")
             }
             if summary.recordsAfterLastCheckpoint > 0 {
                 print("   \(summary.recordsAfterLastCheckpoint) newest records are not yet covered by a signed checkpoint (accepted: --allow-uncovered)")

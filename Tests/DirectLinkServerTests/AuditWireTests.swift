@@ -142,4 +142,65 @@ extension DaemonEndToEndTests {
             }
         }
     }
+
+    /// `audit verify --responses` checks the bank's signature on every signed response of a real daemon's log, and
+    /// names a response changed in the log (its frame checksum recomputed) exactly, where the checkpoint roots alone
+    /// can only name a range.
+    @Test func verifyWithResponsesNamesAChangedResponseExactly() async throws {
+        let bank = try Bank()
+        let daemon = try await RunningDaemon.start(Self.auditOn)
+        let directory = try #require(daemon.daemon.auditDirectory)
+        defer { try? FileManager.default.removeItem(atPath: daemon.dataDirectory) }
+        do {
+            let client = try await daemon.connect()
+            #expect(try await bank.send(try Request.intraBankPayment(amount: "2.00"), on: client).retCode == "0000")
+            #expect(try await bank.send(try Request.signed("balance-query"), on: client).retCode == "0000")
+            let stale = try await bank.send(try Request.intraBankPayment(timestamp: Date().addingTimeInterval(-3600)), on: client)
+            #expect(stale.retCode == "5001")
+            await client.close()
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(Array("xx\u{01}garbage".utf8))
+            _ = await raw.closedByPeer(within: .seconds(5))
+        } catch {
+            try? await daemon.stop(removingData: false)
+            throw error
+        }
+        try await daemon.stop(removingData: false)
+
+        let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
+        let summary = try AuditVerifier(trust: trust, checkResponses: true).verify(directory: directory)
+        #expect(summary.responseSignaturesChecked == 3, "\(summary)")
+        #expect(summary.responsesNotChecked == 1, "the plain error for the garbage has no signature")
+
+        // Change one digit of the balance response and recompute its frame checksum (the leaf hash).
+        var records: [(index: UInt64, record: AuditRecord)] = []
+        _ = try AuditLogReader.read(directory: directory) { index, record, _ in records.append((index, record)) }
+        let target = try #require(records.first { $0.record.direction == .outbound && $0.record.txCode == "BAL.QUERY" })
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasSuffix(".dlog") })
+        let path = directory.appendingPathComponent(segment).path
+        var file = try #require(FileManager.default.contents(atPath: path).map { [UInt8]($0) })
+        let body = target.record.encode(leafIndex: target.index)
+        let start = try #require(file.firstRange(of: body)?.lowerBound, "the record's body is in the segment")
+        let response = String(decoding: target.record.bytes, as: UTF8.self)
+        let balanceAt = try #require(response.range(of: "<Balance>")).upperBound
+        let offset = start + body.count - target.record.bytes.count + response.utf8.distance(from: response.startIndex, to: balanceAt)
+        file[offset] = file[offset] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+        let leaf = MerkleHash.leaf(Array(file[start..<start + body.count]))
+        file.replaceSubrange(start + body.count..<start + body.count + 32, with: leaf)
+        try Data(file).write(to: URL(fileURLWithPath: path))
+
+        do {
+            _ = try AuditVerifier(trust: trust, checkResponses: true).verify(directory: directory)
+            Issue.record("a changed response was not found")
+        } catch let error as AuditError {
+            #expect(error.code == .messageSignature && error.recordIndex == target.index, "\(error)")
+        }
+        do {
+            _ = try AuditVerifier(trust: trust).verify(directory: directory)
+            Issue.record("a changed response was not found by the roots")
+        } catch let error as AuditError {
+            #expect(error.code == .checkpointRoot && error.recordRangeEnd != nil, "\(error)")
+            #expect("\(error)".contains("in records "), "a range, not one record: \(error)")
+        }
+    }
 }

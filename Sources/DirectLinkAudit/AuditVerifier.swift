@@ -40,9 +40,13 @@ public struct AuditVerifier: Sendable {
     /// signing certificate), so a response changed in the log is named exactly, not only as a range under a
     /// checkpoint whose root no longer matches.
     public let checkResponses: Bool
+    /// The bank's response-signing certificates: with `checkResponses`, a response signed by any other certificate
+    /// (even one `trust` accepts, such as an operator's) fails. Empty: any certificate `trust` accepts.
+    public let responseSigners: [Certificate]
 
     public init(trust: TrustStore?, auditCertificateFingerprint: String? = nil, limits: AuditLimits = .default,
-                allowUncovered: Bool = false, checkResponses: Bool = false) {
+                allowUncovered: Bool = false, checkResponses: Bool = false, responseSigners: [Certificate] = []) {
+        self.responseSigners = responseSigners
         self.trust = trust
         self.auditCertificateFingerprint = auditCertificateFingerprint?.lowercased().replacingOccurrences(of: ":", with: "")
         self.limits = limits
@@ -55,13 +59,14 @@ public struct AuditVerifier: Sendable {
         var summary = Summary()
         let verifier = trust.map { MessageVerifier(trust: $0, schema: nil) }
         let checkResponses = self.checkResponses
+        let signers = responseSigners
         // Each request's verdict until its response is read (they share the correlation id).
         var verdicts: [String: AuditRecord.Verdict] = [:]
         let contents = try AuditLogReader.read(directory: directory, limits: limits) { index, record, _ in
             guard record.direction == .inbound else {
                 let verdict = verdicts.removeValue(forKey: record.correlationId)
                 guard checkResponses, let verifier else { return }
-                let checked = verdict == .unreadable ? false : try Self.checkResponse(record, index: index, verifier: verifier)
+                let checked = verdict == .unreadable ? false : try Self.checkResponse(record, index: index, verifier: verifier, signers: signers)
                 if !checked {
                     summary.responsesNotChecked += 1
                 } else {
@@ -114,7 +119,7 @@ public struct AuditVerifier: Sendable {
     /// A response's signature and its echo of the record's Head fields. Returns false for a response that has nothing
     /// to check: not a signed message (a plain FrameError), or an answer to a request without a readable Head (its
     /// Head omits the fields, which the envelope check requires).
-    static func checkResponse(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier) throws -> Bool {
+    static func checkResponse(_ record: AuditRecord, index: UInt64, verifier: MessageVerifier, signers: [Certificate]) throws -> Bool {
         let message: VerifiedMessage
         do {
             message = try verifier.verify(record.bytes, at: record.receivedAt)
@@ -122,6 +127,10 @@ public struct AuditVerifier: Sendable {
             let headless = record.corpId.isEmpty || record.serialNo.isEmpty || record.txCode.isEmpty
             if headless && !error.code.rawValue.hasPrefix("3") && !error.code.rawValue.hasPrefix("4") { return false }
             throw AuditError(.messageSignature, "the response recorded does not verify as the bank's signed message: \(error)", recordIndex: index)
+        }
+        guard signers.isEmpty || signers.contains(message.signer.leaf) else {
+            throw AuditError(.messageSignature, "the response is signed by \(message.signer.identity.subject), not by a pinned bank certificate",
+                             recordIndex: index)
         }
         let head = message.head
         guard head.corpId == record.corpId, head.serialNo == record.serialNo, head.txCode == record.txCode else {

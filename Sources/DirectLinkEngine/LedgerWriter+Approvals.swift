@@ -6,7 +6,9 @@ extension LedgerWriter {
     // MARK: Approve / reject
 
     /// Checks, in order: serial shape (1), serial conflict (10), corporation (20), operator (21, 22),
-    /// payment (50), still pending approval (51), order digest (52), maker (53), once (54), role (55).
+    /// payment (50), still pending approval (51), maker (53), once (54), the level's role (55), a role granting
+    /// APPROVE on the debited account (permission), expiry, order digest (52) — nothing about the order itself is
+    /// revealed, nor anything written, for an operator who may not decide it.
     func decide(_ command: ApprovalCommand, _ db: Database) throws -> CommandResult {
         let content = "\(command.decision.rawValue)|\(command.payment)|\(command.orderDigest)"
         if let early = try instructionPreamble(corporation: command.corporation, serial: command.serial,
@@ -48,6 +50,15 @@ extension LedgerWriter {
         guard record.status == .pendingApproval, var flow = record.approval else {
             return EngineError(.transitionNotAllowed, "payment is \(record.status.rawValue), not PENDING_APPROVAL")
         }
+        // Who may decide, before anything about the order: the workflow's own refusals (the maker, a second act,
+        // the level's role), then the operator's roles must grant deciding (APPROVE) on the debited account.
+        let roles = Set(corporations[command.corporation]?.operators[command.operatorId]?.roles ?? [])
+        if let refusal = flow.eligibility(of: command.operatorId, roles: roles) { return refusal }
+        if let corporation = corporations[command.corporation],
+           case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "APPROVE",
+                                                             account: record.debitAccount) {
+            return denied
+        }
         if let expiresAt = record.expiresAt, now >= expiresAt {
             // Due for expiry but housekeeping has not run yet: expire it now rather than approve late.
             try finish(&record, as: .expired, error: EngineError(.approvalExpired, "the approval flow was not finished in time"),
@@ -56,15 +67,6 @@ extension LedgerWriter {
         }
         guard command.orderDigest == record.orderDigest else {
             return EngineError(.orderDigestMismatch, "the order digest differs from the order that was submitted")
-        }
-        let roles = Set(corporations[command.corporation]?.operators[command.operatorId]?.roles ?? [])
-        // The workflow's own refusals first (the maker, a second act, the level's role); then the operator's roles
-        // must grant deciding (APPROVE) on the account the payment debits, as for every other transaction.
-        if let refusal = flow.eligibility(of: command.operatorId, roles: roles) { return refusal }
-        if let corporation = corporations[command.corporation],
-           case .failure(let denied) = corporation.authorise(operatorId: command.operatorId, transactionType: "APPROVE",
-                                                             account: record.debitAccount) {
-            return denied
         }
         let act = ApprovalRecord(level: flow.currentLevel, operatorId: command.operatorId, decision: command.decision,
                                  orderDigest: command.orderDigest, messageDigest: command.messageDigest,

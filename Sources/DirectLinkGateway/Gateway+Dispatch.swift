@@ -31,6 +31,13 @@ extension Gateway {
         } catch let rejection as GatewayRejection {
             throw rejection
         } catch let refusal as EngineError {
+            if refusal.code == .storageFailure {
+                // The peer gets a fixed message (`EngineError.rejection`); SQLite's own text is for the log only.
+                logger.error("engine storage failure", metadata: [
+                    "corp": "\(request.head.corpId)", "serial": "\(request.head.serialNo)", "tx": "\(request.head.txCode)",
+                    "error": "\(refusal.reason)",
+                ])
+            }
             throw refusal.rejection
         } catch {
             // Not a business answer: the outcome is unknown to the client, who must query with the same serial.

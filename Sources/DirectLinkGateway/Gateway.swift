@@ -196,10 +196,6 @@ public final class Gateway: Sendable {
                                             serialNo: peeked.serialNo, correlationId: echo.correlationId)
             }
             outcome = (error.status, .error, nil)
-            if error.isInternal {
-                // The detail stays here: the peer gets the RetCode and a fixed message.
-                logger.error("request failed inside the daemon", metadata: ["correlation": "\(echo.correlationId)", "error": "\(error)"])
-            }
         }
         var (status, body, ready) = outcome
         if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
@@ -422,12 +418,4 @@ extension Error {
         }
     }
 
-    /// Not the client's doing: a storage failure or an unexpected error, whose detail only the log may hold.
-    var isInternal: Bool {
-        switch self {
-        case is GatewayRejection: false
-        case let engine as EngineError: engine.code == .storageFailure
-        default: true
-        }
-    }
 }

@@ -8,7 +8,11 @@ final class ConnectionWork {
     let inFlightMax: Int
     /// Frames read and not yet answered.
     private(set) var inFlight = 0
+    /// Responses written (or dropped on close) since the connection opened: the n-th request is answered once this
+    /// exceeds n − 1.
+    private(set) var answeredTotal = 0
     private var whenIdle: [() -> Void] = []
+    private var whenAnswered: [(count: Int, action: () -> Void)] = []
 
     init(inFlightMax: Int) {
         self.inFlightMax = inFlightMax
@@ -25,6 +29,12 @@ final class ConnectionWork {
     /// A response was written (or dropped on close); runs what waited for the last one.
     func answered() {
         inFlight -= 1
+        answeredTotal += 1
+        if !whenAnswered.isEmpty {
+            let due = whenAnswered.filter { $0.count <= answeredTotal }
+            whenAnswered.removeAll { $0.count <= answeredTotal }
+            due.forEach { $0.action() }
+        }
         guard inFlight == 0, !whenIdle.isEmpty else { return }
         let actions = whenIdle
         whenIdle = []
@@ -34,5 +44,12 @@ final class ConnectionWork {
     /// Runs `action` once no response is outstanding: at once, or after the last one is written.
     func whenNoResponsesOutstanding(_ action: @escaping () -> Void) {
         if inFlight == 0 { action() } else { whenIdle.append(action) }
+    }
+
+    /// Runs `action` once the first `count` requests of the connection have been answered: at once, or after the
+    /// `count`-th response is written. (HTTP: a request held by the pipeline handler behind an earlier response has
+    /// not reached the dispatcher, so `inFlight` does not count it yet.)
+    func whenAnswered(_ count: Int, _ action: @escaping () -> Void) {
+        if answeredTotal >= count { action() } else { whenAnswered.append((count, action)) }
     }
 }

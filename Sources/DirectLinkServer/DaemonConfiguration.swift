@@ -10,9 +10,12 @@ public struct DaemonConfiguration: Sendable, Codable {
         /// authentication). Absent or false: a non-loopback `admin.host` is refused at start-up.
         public var allowRemote: Bool?
 
-        /// 127.0.0.0/8, ::1 or localhost.
+        /// An IP literal in 127.0.0.0/8 or ::1, or the name localhost (a name like 127.example.com is not).
         var isLoopback: Bool {
-            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            if host == "localhost" { return true }
+            let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 4, parts[0] == "127", parts.allSatisfy({ UInt8($0) != nil }) { return true }
+            return host == "::1" || host == "0:0:0:0:0:0:0:1"
         }
     }
     public struct TLS: Sendable, Codable {

@@ -22,6 +22,8 @@ final class FrameDispatcher: ChannelDuplexHandler {
     private var running = 0
     private var waiting: [(UInt64, InboundFrame)] = []
     private var readPending = false
+    /// The last response handed to the channel: a close waits for it (a close fails writes still pending).
+    private var lastWrite: EventLoopFuture<Void>?
     private var quiescing = false
     private var closed = false
     /// An unreadable frame was met: nothing more is read; the frames before it are still answered, then the plain
@@ -81,7 +83,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
             handedOver = true
         }
         if !handedOver { tracker.finished() }
-        var lastWrite: EventLoopFuture<Void>?
+        var wroteNow = false
         var written = 0
         var closeAfterWrites = false
         while let response = finished.removeValue(forKey: nextToWrite) {
@@ -93,13 +95,14 @@ final class FrameDispatcher: ChannelDuplexHandler {
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.write(wrapOutboundOut(OutboundFrame(bytes: bytes)), promise: promise)
                 lastWrite = promise.futureResult
+                wroteNow = true
             } else {
                 // No answer may be sent for this frame (its audit record failed): the ones before it go out, then close.
                 closed = true
                 closeAfterWrites = true
             }
         }
-        if lastWrite != nil { context.flush() }
+        if wroteNow { context.flush() }
         if closeAfterWrites {
             let channel = context.channel
             (lastWrite ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in channel.close(promise: nil) }
@@ -161,14 +164,15 @@ final class FrameDispatcher: ChannelDuplexHandler {
                                                       correlationId: frameError.correlationId, connection: connection)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                guard recorded else {
-                    handler.closed = true
-                    context.close(promise: nil)
-                    return
-                }
                 handler.work.whenNoResponsesOutstanding {
                     guard !handler.closed else { return }
                     handler.closed = true
+                    guard recorded else {
+                        // No error without its record: the responses owed before it go out, then the close.
+                        let channel = context.channel
+                        (handler.lastWrite ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in channel.close(promise: nil) }
+                        return
+                    }
                     context.writeAndFlush(handler.wrapOutboundOut(OutboundFrame(bytes: payload))).whenComplete { [channel = context.channel] _ in
                         channel.close(promise: nil)
                     }

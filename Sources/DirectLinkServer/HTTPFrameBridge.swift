@@ -19,6 +19,8 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     private var body: [UInt8] = []
     private var rejected = false
     private var keepAlive = true
+    /// The ordinal of the request whose parts arrive now (0 = the connection's first).
+    private var ordinal = -1
 
     /// The head's size and the request's time are bounded before the decoder, by `requestGuard`, which also sends
     /// every plain error (after its audit record).
@@ -29,9 +31,11 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // A refused request closes the connection: nothing after it (even a complete request decoded from the
-        // same read) is executed.
-        guard !requestGuard.isRefused else { return }
-        switch unwrapInboundIn(data) {
+        // same read) is executed; requests that ended before it still run, in order.
+        let part = unwrapInboundIn(data)
+        if case .head = part { ordinal += 1 }
+        guard requestGuard.mayRun(ordinal) else { return }
+        switch part {
         case .head(let head):
             body.removeAll(keepingCapacity: true)
             keepAlive = head.isKeepAlive
@@ -75,7 +79,7 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     /// A plain (unsigned) error: no message could be read to answer with a signed response.
     private func reject(context: ChannelHandlerContext, status: HTTPResponseStatus, code: RetCode, reason: String) {
         rejected = true
-        requestGuard.reject(status: status, code: code, reason: reason)
+        requestGuard.reject(status: status, code: code, reason: reason, ordinal: ordinal)
     }
 
     /// A whole plain-error HTTP response as bytes, for `HTTPRequestGuard`, which answers below the HTTP encoder.
@@ -99,11 +103,12 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        rejected = true
+        // The decoder's error concerns the request it was reading, which the guard knows (this handler may still be
+        // behind it, on a request the pipeline handler held, which still runs).
         if let frameError = error as? FrameError {
-            reject(context: context, status: .badRequest, code: frameError.code, reason: frameError.reason)
+            requestGuard.reject(status: .badRequest, code: frameError.code, reason: frameError.reason)
         } else {
-            reject(context: context, status: .badRequest, code: .httpRequestRejected, reason: "unreadable HTTP request")
+            requestGuard.reject(status: .badRequest, code: .httpRequestRejected, reason: "unreadable HTTP request")
         }
     }
 }

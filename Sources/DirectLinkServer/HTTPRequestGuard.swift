@@ -40,6 +40,10 @@ final class HTTPRequestGuard {
     /// The timer found a response outstanding (see `armTimer`).
     private var deferred = false
     private var violated = false
+    /// Requests whose end passed the decoder (before a refusal): the ordinal of the request being read.
+    private var endedRequests = 0
+    /// The ordinal of the refused request: those before it are still executed and answered, in order, first.
+    private(set) var refusedOrdinal: Int?
 
     /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
     /// could not (the error is then not sent).
@@ -51,8 +55,11 @@ final class HTTPRequestGuard {
         self.record = record
     }
 
-    /// A request was refused: everything after it is ignored.
+    /// A request was refused: it and everything after it are ignored.
     var isRefused: Bool { violated }
+
+    /// Whether the request with this ordinal (0 = the connection's first) may still run: it ended before the refusal.
+    func mayRun(_ ordinal: Int) -> Bool { refusedOrdinal.map { ordinal < $0 } ?? true }
 
     /// The handlers to install: `bytes` before the HTTP decoder, `parts` right after it.
     var handlers: (bytes: Bytes, parts: Parts) { (Bytes(self), Parts(self)) }
@@ -118,6 +125,7 @@ final class HTTPRequestGuard {
     }
 
     private func requestEnded(context: ChannelHandlerContext) {
+        endedRequests += 1
         timer?.cancel()
         timer = nil
         deferred = false
@@ -145,12 +153,15 @@ final class HTTPRequestGuard {
         }
     }
 
-    /// Refuses the request being read: its raw bytes and the plain error go to the audit log, then the error is
-    /// written — here, below the HTTP encoder, as bytes, since `HTTPServerPipelineHandler` refuses a response while
-    /// no request head has reached it — and the connection closes. `HTTPFrameBridge` refuses through this too.
-    func reject(status: HTTPResponseStatus, code: RetCode, reason: String) {
+    /// Refuses a request — by default the one being read; `HTTPFrameBridge` names the one it refuses — : its raw bytes
+    /// and the plain error go to the audit log, then, once every request before it is answered, the error is written —
+    /// here, below the HTTP encoder, as bytes, since `HTTPServerPipelineHandler` refuses a response while no request
+    /// head has reached it — and the connection closes.
+    func reject(status: HTTPResponseStatus, code: RetCode, reason: String, ordinal: Int? = nil) {
         guard !violated, let context = bytesContext else { return }
         violated = true
+        let refused = ordinal ?? endedRequests
+        refusedOrdinal = refused
         timer?.cancel()
         timer = nil
         let frameError = FrameError(code: code, reason: reason)
@@ -160,8 +171,9 @@ final class HTTPRequestGuard {
         raw = []
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        // Behind every response already owed on this connection.
-        work.whenNoResponsesOutstanding { Task {
+        // Behind every response owed on this connection: the requests before the refused one, including any the
+        // pipeline handler still holds (they run; nothing after the refused one does).
+        work.whenAnswered(refused) { Task {
             let recorded = await record(received, payload, code, frameError.correlationId)
             eventLoop.execute {
                 let context = bound.value

@@ -54,13 +54,16 @@ struct AuditVerifyCommand: ParsableCommand {
     var allowUncovered = false
     @Flag(help: "Also verify the bank's signature on every signed response (needs --trust covering the bank's signing certificate): names a changed response exactly.")
     var responses = false
+    @Option(help: "With --responses: the bank's response-signing certificate (PEM; repeat for several); a response signed by any other certificate fails.")
+    var bankCert: [String] = []
 
     func run() throws {
         let store = try AuditCommand.trustStore(trust, crl: crl)
         if responses && store == nil { throw ValidationError("--responses needs --trust") }
         do {
             let verifier = AuditVerifier(trust: store, auditCertificateFingerprint: auditFingerprint, allowUncovered: allowUncovered,
-                                         checkResponses: responses)
+                                         checkResponses: responses,
+                                         responseSigners: try bankCert.map { try Certificate(pem: Array(try String(contentsOfFile: $0, encoding: .utf8).utf8)) })
             let summary = try verifier.verify(directory: URL(fileURLWithPath: logDirectory))
             print("OK \(logDirectory): \(summary.records) records, \(summary.checkpoints) checkpoints, consistency holds between each consecutive pair")
             print("   checkpoints signed by the audit certificate sha256=\(summary.auditCertificateFingerprint)"

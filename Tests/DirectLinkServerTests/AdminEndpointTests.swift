@@ -80,7 +80,7 @@ struct AdminListenerConfigurationTests {
             configuration.admin.host = host
             #expect(throws: Never.self, "\(host) is loopback") { try configuration.check() }
         }
-        for host in ["0.0.0.0", "10.1.2.3", "::", "admin.bank.example"] {
+        for host in ["0.0.0.0", "10.1.2.3", "::", "admin.bank.example", "127.example.com", "127.0.0.1.nip.io"] {
             configuration.admin.host = host
             #expect(throws: ServerConfigurationError.self, "\(host) is not loopback") { try configuration.check() }
         }

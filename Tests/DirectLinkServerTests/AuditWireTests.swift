@@ -168,8 +168,14 @@ extension DaemonEndToEndTests {
         try await daemon.stop(removingData: false)
 
         let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
-        let summary = try AuditVerifier(trust: trust, checkResponses: true).verify(directory: directory)
+        let bankCertificate = try Certificate(pem: try #require(FileManager.default.contents(atPath: Repository.pki("bank-signing.pem"))).map { $0 })
+        let summary = try AuditVerifier(trust: trust, checkResponses: true, responseSigners: [bankCertificate]).verify(directory: directory)
         #expect(summary.responseSignaturesChecked == 3, "\(summary)")
+        // Pinned to another certificate the CA issued (an operator's): the first response fails.
+        let operatorCertificate = try Certificate(pem: try #require(FileManager.default.contents(atPath: Repository.pki("corpa-maker-ec.pem"))).map { $0 })
+        #expect(throws: AuditError.self) {
+            try AuditVerifier(trust: trust, checkResponses: true, responseSigners: [operatorCertificate]).verify(directory: directory)
+        }
         #expect(summary.responsesNotChecked == 1, "the plain error for the garbage has no signature")
 
         // Change one digit of the balance response and recompute its frame checksum (the leaf hash).

@@ -316,6 +316,30 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// Three requests in one write, the third with a head over `httpHeadBytesMax`: the two before it are executed and
+    /// answered in order (the second waits in NIO's pipeline handler while the first runs), then the 431.
+    @Test func requestsBeforeARefusedPipelinedOneAreAnsweredBeforeTheRefusal() async throws {
+        let bank = try Bank()
+        try await RunningDaemon.with({ Self.smallLimits(&$0); $0.limits.server.httpHeadBytesMax = 1024 }) { daemon in
+            let serial = MessageTemplate.freshSerial()
+            let payment = try Request.intraBankPayment(serial: serial, amount: "6.00")
+            let query = try Request.signed("server-time")
+            let post = { (body: [UInt8], extra: String) in
+                Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\n\(extra)Content-Length: \(body.count)\r\n\r\n".utf8) + body
+            }
+            let raw = try await RawTLSConnection.open(port: daemon.port)
+            try await raw.write(post(query, "") + post(payment, "") + post(query, "X-Padding: \(String(repeating: "a", count: 1500))\r\n"))
+            #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
+            let text = String(decoding: raw.received, as: UTF8.self)
+            let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            #expect(statuses == ["200", "200", "431"], "\(text.prefix(300))")
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            let status = try await bank.send(try Request.signed("payment-status", [("OrigSerialNo", serial)]), on: client)
+            #expect(status.retCode == "0000" && status.field("Status") == "SETTLED", "the payment before the refusal ran: \(status.summary)")
+        }
+    }
+
     /// Once a request is refused nothing after it runs, even a complete payment that arrived in the same write.
     @Test func requestAfterARefusedOneOnTheSameConnectionIsNotExecuted() async throws {
         let bank = try Bank()

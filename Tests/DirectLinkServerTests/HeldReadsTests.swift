@@ -20,15 +20,7 @@ struct HeldReadsTests {
         var limits = ServerLimits()
         limits.inFlightPerConnectionMax = 1
         limits.frameReadTimeoutMs = 300
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
-        let server = try DirectLinkServer(
-            tls: .init(certificateChainPath: Repository.pki("bank-server.pem"), privateKeyPath: Repository.pki("bank-server.key")),
-            limits: limits, processor: SlowEcho(), trust: { trust }, group: group, threadPool: pool,
-            logger: Logger(label: "held-reads-test"))
-        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let (_, port, stop) = try await Self.start(SlowEcho(), limits: limits)
         let raw = try await RawTLSConnection.open(port: port)
         let (first, second) = (Array("frame-A".utf8), Array("frame-B, a little longer".utf8))
         let secondFrame = classicFrame(second)
@@ -40,9 +32,26 @@ struct HeldReadsTests {
         _ = await eventually(.seconds(5)) { classicFrames(in: raw.received).count >= 2 }
         #expect(classicFrames(in: raw.received) == [first, second])
         await raw.close()
-        await server.shutdown()
-        try await pool.shutdownGracefully()
-        try await group.shutdownGracefully()
+        try await stop()
+    }
+
+    /// A server with `processor` on 127.0.0.1 (one event loop, one pool thread); `stop` shuts all of it down.
+    static func start(_ processor: any FrameProcessor, limits: ServerLimits) async throws
+        -> (server: DirectLinkServer, port: Int, stop: () async throws -> Void) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
+        let server = try DirectLinkServer(
+            tls: .init(certificateChainPath: Repository.pki("bank-server.pem"), privateKeyPath: Repository.pki("bank-server.key")),
+            limits: limits, processor: processor, trust: { trust }, group: group, threadPool: pool,
+            logger: Logger(label: "server-test"))
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        return (server, port, {
+            await server.shutdown()
+            try await pool.shutdownGracefully()
+            try await group.shutdownGracefully()
+        })
     }
 
     /// A frame the processor may not answer (nil: its audit record failed) closes the connection after the responses
@@ -54,22 +63,12 @@ struct HeldReadsTests {
     }
 
     @Test func aFrameThatMayNotBeAnsweredClosesTheConnectionAfterTheOnesBefore() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let trust = try TrustStore(caBundlePath: Repository.pki("ca-bundle.pem"), crlPaths: [Repository.pki("crls.pem")])
-        let server = try DirectLinkServer(
-            tls: .init(certificateChainPath: Repository.pki("bank-server.pem"), privateKeyPath: Repository.pki("bank-server.key")),
-            limits: ServerLimits(), processor: RefusesB(), trust: { trust }, group: group, threadPool: pool,
-            logger: Logger(label: "unanswerable-test"))
-        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let (_, port, stop) = try await Self.start(RefusesB(), limits: ServerLimits())
         let raw = try await RawTLSConnection.open(port: port)
         let frames = ["A-first", "A-second", "B-refused", "A-after"].map { Array($0.utf8) }
         try await raw.write(frames.flatMap(classicFrame))
         #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
         #expect(classicFrames(in: raw.received) == Array(frames.prefix(2)), "the two before it, nothing else")
-        await server.shutdown()
-        try await pool.shutdownGracefully()
-        try await group.shutdownGracefully()
+        try await stop()
     }
 }

@@ -275,6 +275,11 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// A whole `POST /directlink` request with `body`; `headers` are extra header lines, each ending in CRLF.
+    static func httpPost(_ body: [UInt8], headers: String = "") -> [UInt8] {
+        Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\n\(headers)Content-Length: \(body.count)\r\n\r\n".utf8) + body
+    }
+
     /// The start of a pipelined request that arrives in the same write as the end of the one before it is timed from
     /// then on: the first request is answered, the unfinished one is cut off with 408 after `frameReadTimeoutMs`
     /// (it used to wait for more bytes, then for the idle timeout).
@@ -282,7 +287,7 @@ extension DaemonEndToEndTests {
         let bank = try Bank()
         try await RunningDaemon.with(Self.smallLimits) { daemon in
             let query = try Request.signed("server-time")
-            let whole = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
+            let whole = Self.httpPost(query)
             let raw = try await RawTLSConnection.open(port: daemon.port)
             let started = ContinuousClock.now
             try await raw.write(whole + Array("POST /directlink HTTP/1.1\r\nHost: loc".utf8))
@@ -302,9 +307,8 @@ extension DaemonEndToEndTests {
         let bank = try Bank()
         try await RunningDaemon.with({ Self.smallLimits(&$0); $0.limits.server.httpHeadBytesMax = 1024 }) { daemon in
             let query = try Request.signed("server-time")
-            let whole = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
-            let padding = String(repeating: "a", count: 1500)
-            let large = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nX-Padding: \(padding)\r\nContent-Length: \(query.count)\r\n\r\n".utf8) + query
+            let whole = Self.httpPost(query)
+            let large = Self.httpPost(query, headers: "X-Padding: \(String(repeating: "a", count: 1500))\r\n")
             let raw = try await RawTLSConnection.open(port: daemon.port)
             try await raw.write(whole + large)
             #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
@@ -324,11 +328,9 @@ extension DaemonEndToEndTests {
             let serial = MessageTemplate.freshSerial()
             let payment = try Request.intraBankPayment(serial: serial, amount: "6.00")
             let query = try Request.signed("server-time")
-            let post = { (body: [UInt8], extra: String) in
-                Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\n\(extra)Content-Length: \(body.count)\r\n\r\n".utf8) + body
-            }
             let raw = try await RawTLSConnection.open(port: daemon.port)
-            try await raw.write(post(query, "") + post(payment, "") + post(query, "X-Padding: \(String(repeating: "a", count: 1500))\r\n"))
+            try await raw.write(Self.httpPost(query) + Self.httpPost(payment)
+                                + Self.httpPost(query, headers: "X-Padding: \(String(repeating: "a", count: 1500))\r\n"))
             #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")
             let text = String(decoding: raw.received, as: UTF8.self)
             let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
@@ -347,7 +349,7 @@ extension DaemonEndToEndTests {
             let serial = MessageTemplate.freshSerial()
             let payment = try Request.intraBankPayment(serial: serial, amount: "4.00")
             let refused = Array("GET /directlink HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
-            let good = Array("POST /directlink HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: \(payment.count)\r\n\r\n".utf8) + payment
+            let good = Self.httpPost(payment)
             let raw = try await RawTLSConnection.open(port: daemon.port)
             try await raw.write(refused + good)
             #expect(await raw.closedByPeer(within: .seconds(5)), "the connection must close")

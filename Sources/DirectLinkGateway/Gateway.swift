@@ -230,8 +230,9 @@ public final class Gateway: Sendable {
         let pending: (any AuditPending)?
         let echo: ResponseBuilder.Echo
         let time: Date
-        /// Records the same request with another response (SYS.UNAVAILABLE when this one's record failed).
-        let retry: (@Sendable ([UInt8], ResponseStatus) -> Releasing)?
+        /// The request and its record's metadata, to record it with SYS.UNAVAILABLE when this response's record fails.
+        let frame: [UInt8]
+        let metadata: AuditMetadata?
     }
 
     /// The response once its audit record is durable. When it could not be made durable: SYS.UNAVAILABLE, if that
@@ -244,9 +245,12 @@ public final class Gateway: Sendable {
         } catch {
             let status = ResponseStatus(.serviceUnavailable, detail: "audit log unavailable")
             let unavailable = build(echo: releasing.echo, status: status, body: .error, binding: .xmlDSig, now: releasing.time)
-            if let retry = releasing.retry, let pending = retry(unavailable, status).pending, (try? await pending.durable()) != nil {
-                logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
-                return unavailable
+            if let audit, var metadata = releasing.metadata {
+                metadata.retCode = status.retCode.rawValue
+                if (try? await audit.begin(inbound: releasing.frame, outbound: unavailable, metadata: metadata).durable()) != nil {
+                    logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
+                    return unavailable
+                }
             }
             logger.critical("audit log write failed; closing without an answer", metadata: ["correlation": "\(releasing.echo.correlationId)"])
             return nil
@@ -352,18 +356,13 @@ public final class Gateway: Sendable {
 
     private func beginAudit(_ frame: [UInt8], _ response: [UInt8], context: RequestContext, echo: ResponseBuilder.Echo,
                             status: ResponseStatus, verified: Bool, at time: Date) -> Releasing {
-        guard let audit else { return Releasing(response: response, pending: nil, echo: echo, time: time, retry: nil) }
+        guard let audit else { return Releasing(response: response, pending: nil, echo: echo, time: time, frame: frame, metadata: nil) }
         let metadata = AuditMetadata(receivedAt: time, connectionId: context.connectionId, peerFingerprint: context.tlsPeerFingerprint,
                                      corpId: echo.corpId, serialNo: echo.serialNo, txCode: echo.txCode,
                                      verified: verified, retCode: status.retCode.rawValue,
                                      correlationId: echo.correlationId)
-        let retry: @Sendable ([UInt8], ResponseStatus) -> Releasing = { other, otherStatus in
-            var again = metadata
-            again.retCode = otherStatus.retCode.rawValue
-            return Releasing(response: other, pending: audit.begin(inbound: frame, outbound: other, metadata: again), echo: echo, time: time, retry: nil)
-        }
         return Releasing(response: response, pending: audit.begin(inbound: frame, outbound: response, metadata: metadata), echo: echo, time: time,
-                         retry: retry)
+                         frame: frame, metadata: metadata)
     }
 
     private func observe(echo: ResponseBuilder.Echo, status: ResponseStatus, started: ContinuousClock.Instant) {

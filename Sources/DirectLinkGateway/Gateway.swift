@@ -199,25 +199,32 @@ public final class Gateway: Sendable {
         }
         var (status, body, ready) = outcome
         if status.retCode == .timestampOutOfWindow { status.serverTime = receivedAt }
-        let released: [UInt8]?
+        let released: Sent
         switch ready {
-        case .released(let bytes):
-            released = bytes
+        case .released(let sent):
+            released = sent
         case .stored(let bytes):
             released = await self.bytes(beginAudit(frame, bytes, context: context, echo: echo, status: status, verified: verified, at: receivedAt))
         case nil:
             let response = build(echo: echo, status: status, body: body, binding: binding, now: receivedAt)
             released = await self.bytes(beginAudit(frame, response, context: context, echo: echo, status: status, verified: verified, at: receivedAt))
         }
-        observe(echo: echo, status: status, started: started)
-        return released
+        // The log line and the metrics tell what was sent: SYS.UNAVAILABLE (or nothing) when the record failed.
+        observe(echo: echo, status: released.substituted ? ResponseStatus(.serviceUnavailable) : status, started: started)
+        return released.bytes
     }
 
     /// A response already built: `stored` still needs its audit record, `released` has it.
     enum Ready {
         case stored([UInt8])
-        /// Recorded and released; nil when nothing may be sent (`bytes(_:)`).
-        case released([UInt8]?)
+        /// Recorded and released (`bytes(_:)`).
+        case released(Sent)
+    }
+
+    /// What may go out for a frame: the response, SYS.UNAVAILABLE in its place (`substituted`), or nothing (nil).
+    struct Sent: Sendable {
+        let bytes: [UInt8]?
+        let substituted: Bool
     }
 
     /// Starts recording the exchange in the audit log; `bytes(_:)` of the result is what may then be sent (the
@@ -237,11 +244,11 @@ public final class Gateway: Sendable {
 
     /// The response once its audit record is durable. When it could not be made durable: SYS.UNAVAILABLE, if that
     /// answer's own record (with the request) is durable, else nil — never a response whose record is not durable.
-    private func bytes(_ releasing: Releasing) async -> [UInt8]? {
-        guard let pending = releasing.pending else { return releasing.response }
+    private func bytes(_ releasing: Releasing) async -> Sent {
+        guard let pending = releasing.pending else { return Sent(bytes: releasing.response, substituted: false) }
         do {
             try await pending.durable()
-            return releasing.response
+            return Sent(bytes: releasing.response, substituted: false)
         } catch {
             let status = ResponseStatus(.serviceUnavailable, detail: "audit log unavailable")
             let unavailable = build(echo: releasing.echo, status: status, body: .error, binding: .xmlDSig, now: releasing.time)
@@ -249,11 +256,11 @@ public final class Gateway: Sendable {
                 metadata.retCode = status.retCode.rawValue
                 if (try? await audit.begin(inbound: releasing.frame, outbound: unavailable, metadata: metadata).durable()) != nil {
                     logger.critical("audit log write failed; answering SYS.UNAVAILABLE", metadata: ["correlation": "\(releasing.echo.correlationId)"])
-                    return unavailable
+                    return Sent(bytes: unavailable, substituted: true)
                 }
             }
             logger.critical("audit log write failed; closing without an answer", metadata: ["correlation": "\(releasing.echo.correlationId)"])
-            return nil
+            return Sent(bytes: nil, substituted: true)
         }
     }
 

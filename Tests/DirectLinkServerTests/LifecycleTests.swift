@@ -26,6 +26,52 @@ extension DaemonEndToEndTests {
         }
     }
 
+    /// A CRL published while the daemon runs takes effect on reload (SIGHUP's path) without a restart and without
+    /// dropping the connection: the operator's next message is refused as revoked, the connection still serves others.
+    @Test func reloadedCRLRevokesAnOperatorOnAnOpenConnection() async throws {
+        let bank = try Bank()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("directlink-crl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let crls = folder.appendingPathComponent("crls.pem")
+        try FileManager.default.copyItem(atPath: Repository.pki("crls.pem"), toPath: crls.path)
+        try await RunningDaemon.with({ $0.trust.crls = [crls.path] }) { daemon in
+            let client = try await daemon.connect()
+            defer { Task { await client.close() } }
+            #expect(try await bank.send(try Request.signed("balance-query"), on: client).retCode == "0000")
+
+            // The issuing CA revokes MAKER01's signing certificate; the new CRL replaces the file.
+            try Self.openssl(["ca", "-revoke", Repository.pki("corpa-maker-ec.pem")], folder: folder)
+            try Self.openssl(["ca", "-gencrl", "-out", folder.appendingPathComponent("intermediate.crl.pem").path], folder: folder)
+            let root = try Data(contentsOf: URL(fileURLWithPath: Repository.pki("crl/root.crl.pem")))
+            let intermediate = try Data(contentsOf: folder.appendingPathComponent("intermediate.crl.pem"))
+            try (root + intermediate).write(to: crls)
+            try await daemon.daemon.reload()
+
+            let refused = try await bank.send(try Request.signed("balance-query"), on: client)
+            #expect(refused.retCode == RetCode.certificateRevoked.rawValue, "\(refused.summary)")
+            let other = try await bank.send(try Request.signed("pending-approvals", by: .corpAApprover1), on: client)
+            #expect(other.retCode == "0000", "the same connection serves an operator not revoked: \(other.summary)")
+        }
+    }
+
+    /// `openssl ca …` with a throwaway database in `folder`, as the demo's issuing CA.
+    static func openssl(_ arguments: [String], folder: URL) throws {
+        let index = folder.appendingPathComponent("index.txt")
+        if !FileManager.default.fileExists(atPath: index.path) { try Data().write(to: index) }
+        let config = folder.appendingPathComponent("ca.cnf")
+        try Data("[ca]\ndefault_ca = CA_default\n[CA_default]\ndatabase = \(index.path)\ndefault_md = sha256\ndefault_crl_days = 30\n".utf8).write(to: config)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments + ["-config", config.path, "-keyfile", Repository.pki("intermediate-ca.key"),
+                                         "-cert", Repository.pki("intermediate-ca.pem")]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw HarnessFailure("openssl \(arguments.joined(separator: " ")) failed") }
+    }
+
     @Test func fullReloadKeepsOpenConnectionsServing() async throws {
         let bank = try Bank()
         try await RunningDaemon.with { daemon in

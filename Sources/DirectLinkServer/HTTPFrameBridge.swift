@@ -83,9 +83,10 @@ final class HTTPFrameBridge: ChannelDuplexHandler {
     }
 
     /// A whole plain-error HTTP response as bytes, for `HTTPRequestGuard`, which answers below the HTTP encoder.
-    static func plainErrorResponse(status: HTTPResponseStatus, code: RetCode, payload: [UInt8]) -> [UInt8] {
+    static func plainErrorResponse(status: HTTPResponseStatus, code: RetCode, correlationId: String, payload: [UInt8]) -> [UInt8] {
         let head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/xml; charset=utf-8\r\n"
-            + "Content-Length: \(payload.count)\r\nConnection: close\r\nX-DirectLink-RetCode: \(code.rawValue)\r\n\r\n"
+            + "Content-Length: \(payload.count)\r\nConnection: close\r\nX-DirectLink-RetCode: \(code.rawValue)\r\n"
+            + "X-DirectLink-CorrelationId: \(correlationId)\r\n\r\n"
         return Array(head.utf8) + payload
     }
 

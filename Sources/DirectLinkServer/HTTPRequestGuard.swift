@@ -166,7 +166,7 @@ final class HTTPRequestGuard {
         timer = nil
         let frameError = FrameError(code: code, reason: reason)
         let payload = frameError.payload
-        let response = HTTPFrameBridge.plainErrorResponse(status: status, code: code, payload: payload)
+        let response = HTTPFrameBridge.plainErrorResponse(status: status, code: code, correlationId: frameError.correlationId, payload: payload)
         let (received, record) = (raw, self.record)
         raw = []
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

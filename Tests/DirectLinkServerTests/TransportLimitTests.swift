@@ -256,6 +256,11 @@ extension DaemonEndToEndTests {
             let text = String(decoding: raw.received, as: UTF8.self)
             #expect(text.hasPrefix(status), "\(text)")
             #expect(text.lowercased().contains("x-directlink-retcode: \(retCode)"), "\(text)")
+            // The header and the body name the same correlation id (also in the daemon's log line and audit record).
+            let header = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-directlink-correlationid: ") }
+            let body = try #require(text.range(of: "\r\n\r\n").map { Array(text[$0.upperBound...].utf8) })
+            let correlation = try PlainFrameError(xml: body).correlationId
+            #expect(correlation != nil && header.map { String($0.dropFirst("x-directlink-correlationid: ".count)) } == correlation, "\(text)")
             try await Self.expectStillServing(daemon, bank)
         }
     }

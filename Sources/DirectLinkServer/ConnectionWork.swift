@@ -11,7 +11,6 @@ final class ConnectionWork {
     /// Responses written (or dropped on close) since the connection opened: the n-th request is answered once this
     /// exceeds n − 1.
     private(set) var answeredTotal = 0
-    private var whenIdle: [() -> Void] = []
     private var whenAnswered: [(count: Int, action: () -> Void)] = []
 
     init(inFlightMax: Int) {
@@ -26,24 +25,14 @@ final class ConnectionWork {
 
     func read() { inFlight += 1 }
 
-    /// A response was written (or dropped on close); runs what waited for the last one.
+    /// A response was written (or dropped on close); runs what waited for it.
     func answered() {
         inFlight -= 1
         answeredTotal += 1
-        if !whenAnswered.isEmpty {
-            let due = whenAnswered.filter { $0.count <= answeredTotal }
-            whenAnswered.removeAll { $0.count <= answeredTotal }
-            due.forEach { $0.action() }
-        }
-        guard inFlight == 0, !whenIdle.isEmpty else { return }
-        let actions = whenIdle
-        whenIdle = []
-        actions.forEach { $0() }
-    }
-
-    /// Runs `action` once no response is outstanding: at once, or after the last one is written.
-    func whenNoResponsesOutstanding(_ action: @escaping () -> Void) {
-        if inFlight == 0 { action() } else { whenIdle.append(action) }
+        guard !whenAnswered.isEmpty else { return }
+        let due = whenAnswered.filter { $0.count <= answeredTotal }
+        whenAnswered.removeAll { $0.count <= answeredTotal }
+        due.forEach { $0.action() }
     }
 
     /// Runs `action` once the first `count` requests of the connection have been answered: at once, or after the

@@ -154,6 +154,8 @@ final class FrameDispatcher: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !closed, !refused else { return }
         refused = true
+        // Nothing more is read: every frame before the unreadable one is in `nextSequence`.
+        let owed = Int(nextSequence)
         let frameError = error as? FrameError ?? FrameError(code: .frameMalformed, reason: "unreadable input")
         let payload = frameError.payload
         let (processor, connection) = (self.processor, self.connection)
@@ -164,7 +166,7 @@ final class FrameDispatcher: ChannelDuplexHandler {
                                                       correlationId: frameError.correlationId, connection: connection)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                handler.work.whenNoResponsesOutstanding {
+                handler.work.whenAnswered(owed) {
                     guard !handler.closed else { return }
                     handler.closed = true
                     guard recorded else {

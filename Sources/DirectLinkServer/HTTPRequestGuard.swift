@@ -43,7 +43,7 @@ final class HTTPRequestGuard {
     /// Requests whose end passed the decoder (before a refusal): the ordinal of the request being read.
     private var endedRequests = 0
     /// The ordinal of the refused request: those before it are still executed and answered, in order, first.
-    private(set) var refusedOrdinal: Int?
+    private var refusedOrdinal: Int?
 
     /// `record` writes a refused request's bytes and the plain error to the audit log and returns false when it
     /// could not (the error is then not sent).

@@ -132,11 +132,7 @@ public struct AuditVerifier: Sendable {
             throw AuditError(.messageSignature, "the response is signed by \(message.signer.identity.subject), not by a pinned bank certificate",
                              recordIndex: index)
         }
-        let head = message.head
-        guard head.corpId == record.corpId, head.serialNo == record.serialNo, head.txCode == record.txCode else {
-            throw AuditError(.messageSignature, "the response's signed Head (\(head.corpId) \(head.serialNo) \(head.txCode)) disagrees with the record's metadata",
-                             recordIndex: index)
-        }
+        try checkHead(of: message, against: record, index: index, what: "the response's signed Head")
         return true
     }
 
@@ -147,9 +143,14 @@ public struct AuditVerifier: Sendable {
         } catch {
             throw AuditError(.messageSignature, "inbound message recorded as verified does not verify now: \(error)", recordIndex: index)
         }
+        try checkHead(of: message, against: record, index: index, what: "the signed Head")
+    }
+
+    /// The record's CorpId, SerialNo and TxCode are the ones its message signed.
+    private static func checkHead(of message: VerifiedMessage, against record: AuditRecord, index: UInt64, what: String) throws {
         let head = message.head
         guard head.corpId == record.corpId, head.serialNo == record.serialNo, head.txCode == record.txCode else {
-            throw AuditError(.messageSignature, "the signed Head (\(head.corpId) \(head.serialNo) \(head.txCode)) disagrees with the record's metadata",
+            throw AuditError(.messageSignature, "\(what) (\(head.corpId) \(head.serialNo) \(head.txCode)) disagrees with the record's metadata",
                              recordIndex: index)
         }
     }

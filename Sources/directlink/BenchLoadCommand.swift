@@ -5,9 +5,7 @@ import DirectLinkGateway
 import DirectLinkMessage
 import DirectLinkServer
 import Foundation
-import Histogram
 import Logging
-import NIOPosix
 
 /// End-to-end throughput of the daemon over real mutual TLS: durable intra-bank payments, signed before the timed
 /// phase, sent on N connections; a sample of responses is verified. Printed beside the crypto bound: OpenSSL's
@@ -27,13 +25,22 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "Audit log of the in-process daemon: on, off, or both (runs alternating off and on, reported side by side).") var audit: String = "both"
     @Option(help: "Override conf's audit.gatherMilliseconds for the in-process daemon.") var auditGatherMs: Double?
     @Option(help: "Put the in-process daemon's audit log in this folder (a subfolder per round) instead of beside its database, e.g. on a device of its own.") var auditDirectory: String?
-    @Option(help: "Rounds per setting; the median is reported (this VM's runs vary by ±10%).") var rounds: Int = 3
+    @Option(help: "Rounds per setting; the median is reported (this VM's runs vary by ±10%). With --interleave-seconds: pairs of slices.") var rounds: Int = 3
+    @Option(help: "With --audit both: run both daemons side by side and alternate the load between them in slices of this many seconds, instead of whole rounds (--messages is then each daemon's budget).") var interleaveSeconds: Double?
     @Option(help: "Demo PKI folder.") var pki: String = ResourceLocator.path("Fixtures/pki")
 
     func run() async throws {
         guard connections > 0, messages >= connections else { throw ValidationError("need messages >= connections > 0") }
         guard ["on", "off", "both"].contains(audit) else { throw ValidationError("--audit takes on, off or both") }
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+        if let interleaveSeconds {
+            guard interleaveSeconds > 0, audit == "both", server == nil else {
+                throw ValidationError("--interleave-seconds takes a positive number, with --audit both and no --server")
+            }
+            print("directlink bench load: PAY.SINGLE (intra-bank, durable) on \(connections) connections per daemon, operator key \(keyType), bank key \(bankKeyType), audit off and on interleaved in \(interleaveSeconds) s slices, \(rounds) pairs")
+            try await runInterleaved(seconds: interleaveSeconds, logger: logger)
+            return
+        }
         let modes: [Bool] = server != nil ? [true] : (audit == "both" ? [false, true] : [audit == "on"])
         print("directlink bench load: \(messages) PAY.SINGLE (intra-bank, durable) on \(connections) connections, operator key \(keyType), bank key \(bankKeyType), \(rounds) rounds")
         var outcomes: [Bool: [Outcome]] = [:]
@@ -84,7 +91,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
 
     /// The daemon to load: the given one, or a fresh in-process daemon with limits raised so that every rule is
     /// still evaluated but none refuses.
-    private func target(logger: Logger, auditOn: Bool) async throws -> (String, Int, @Sendable () async -> Void) {
+    func target(logger: Logger, auditOn: Bool) async throws -> (String, Int, @Sendable () async -> Void) {
         if let server {
             let parts = server.split(separator: ":")
             guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server takes host:port") }
@@ -116,7 +123,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         })
     }
 
-    private func signRequests() throws -> [[UInt8]] {
+    func signRequests() throws -> [[UInt8]] {
         let signer = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(keyType).key", certificatePath: "\(pki)/corpa-maker-\(keyType).pem")
         let template = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -127,13 +134,16 @@ struct BenchLoadCommand: AsyncParsableCommand {
         """
         let now = Timestamps.format(Date())
         let run = UUID().uuidString.prefix(8)
+        // Split once: replacing the placeholders in every copy cost more than signing it.
+        let serialParts = template.components(separatedBy: "SERIAL")
+        let timeParts = serialParts[1].components(separatedBy: "TIME")
+        let head = Array(serialParts[0].utf8), middle = Array(timeParts[0].utf8), tail = Array((now + timeParts[1]).utf8)
         return try (0..<messages).map { index in
-            let xml = template.replacingOccurrences(of: "SERIAL", with: "B\(run)\(index)").replacingOccurrences(of: "TIME", with: now)
-            return try signer.signXML(Array(xml.utf8))
+            try signer.signXML(head + Array("B\(run)\(index)".utf8) + middle + tail)
         }
     }
 
-    private struct Outcome {
+    struct Outcome {
         var seconds: Double
         var p50: Double
         var p99: Double
@@ -141,51 +151,15 @@ struct BenchLoadCommand: AsyncParsableCommand {
         var verified: Int
     }
 
+    /// One whole round: every request, on fresh connections.
     private func drive(_ requests: [[UInt8]], host: String, port: Int) async throws -> Outcome {
-        let credentials = DirectLinkClient.Credentials(certificatePath: "\(pki)/corpa-client.pem", privateKeyPath: "\(pki)/corpa-client.key", trustedCAPath: "\(pki)/ca-bundle.pem")
-        var clients: [DirectLinkClient] = []
-        for _ in 0..<connections {
-            clients.append(try await DirectLinkClient.connect(host: host, port: port, credentials: credentials, framing: http ? .http : .classic, group: MultiThreadedEventLoopGroup.singleton))
-        }
-        let verifier = MessageVerifier(trust: try TrustStore(caBundlePath: "\(pki)/ca-bundle.pem", crlPaths: ["\(pki)/crls.pem"]), schema: nil)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let perConnection = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
-            for (index, client) in clients.enumerated() {
-                let share = stride(from: index, to: requests.count, by: connections).map { requests[$0] }
-                group.addTask {
-                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-                    var verified = 0
-                    for (position, request) in share.enumerated() {
-                        let sent = clock.now
-                        let response = try await client.send(request)
-                        let elapsed = clock.now - sent
-                        _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
-                        if position % 50 == 0 {
-                            let message = try verifier.verify(response)
-                            guard message.head.retCode == RetCode.ok.rawValue else {
-                                throw CLIError("response RetCode \(message.head.retCode ?? "?") for \(message.head.serialNo)")
-                            }
-                            verified += 1
-                        }
-                    }
-                    return (histogram, verified)
-                }
-            }
-            var all: [(Histogram<UInt64>, Int)] = []
-            for try await part in group { all.append(part) }
-            return all
-        }
-        let elapsed = clock.now - start
-        for client in clients { await client.close() }
-        var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-        for (histogram, _) in perConnection { merged.add(histogram) }
-        let millis = { (p: Double) in Double(merged.valueAtPercentile(p)) / 1000 }
-        return Outcome(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                       p50: millis(50), p99: millis(99), p999: millis(99.9), verified: perConnection.map(\.1).reduce(0, +))
+        var lanes = try await connect(host: host, port: port, requests: requests)
+        let slice = try await runSlice(&lanes, verifier: try sampleVerifier(), until: nil)
+        await close(lanes)
+        return slice.outcome
     }
 
-    private func cryptoBound() throws -> (rate: Double, cores: Int, verify: Double, sign: Double) {
+    func cryptoBound() throws -> (rate: Double, cores: Int, verify: Double, sign: Double) {
         let client = try MessageSigner(keyPath: "\(pki)/corpa-maker-\(keyType).key", certificatePath: "\(pki)/corpa-maker-\(keyType).pem")
         let bankName = bankKeyType == "ec" ? "bank-signing-ec" : "bank-signing"
         let bank = try MessageSigner(keyPath: "\(pki)/\(bankName).key", certificatePath: "\(pki)/\(bankName).pem")

@@ -88,7 +88,7 @@ extension AuditExport {
     private static func checkMetadata(_ entry: ExportManifest.Entry, position: Int, against decoded: (leafIndex: UInt64, record: AuditRecord),
                                       manifest: ExportManifest, range: Range<Date>) throws {
         let record = decoded.record
-        let fields: [(name: String, manifest: String, record: String)] = [
+        var fields: [(name: String, manifest: String, record: String)] = [
             ("leafIndex", String(entry.leafIndex), String(decoded.leafIndex)),
             ("direction", entry.direction, record.direction == .inbound ? "in" : "out"),
             ("corpId", entry.corpId, record.corpId),
@@ -98,6 +98,10 @@ extension AuditExport {
             ("retCode", entry.retCode, record.retCode),
             ("receivedAt", entry.receivedAt, iso(record.receivedAt)),
         ]
+        // Absent in bundles written before they were added; checked whenever given.
+        if let connectionId = entry.connectionId { fields.append(("connectionId", String(connectionId), String(record.connectionId))) }
+        if let fingerprint = entry.peerFingerprint { fields.append(("peerFingerprint", fingerprint, record.peerFingerprint)) }
+        if let correlationId = entry.correlationId { fields.append(("correlationId", correlationId, record.correlationId)) }
         for field in fields where field.manifest != field.record {
             throw AuditError(.bundleMalformed, "\(Self.manifest) entry \(position) field \(field.name) is \(quoted(field.manifest)) but \(entry.record) holds \(quoted(field.record))",
                              recordIndex: decoded.leafIndex)

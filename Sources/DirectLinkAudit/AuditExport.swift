@@ -61,7 +61,8 @@ public enum AuditExport {
         try save(Data(record.bytes), output.appendingPathComponent(messagePath))
         return ExportManifest.Entry(
             leafIndex: index, direction: direction, corpId: record.corpId, serialNo: record.serialNo, txCode: record.txCode,
-            verdict: record.verdict.rawValue, retCode: record.retCode, receivedAt: iso(record.receivedAt), record: recordPath,
+            verdict: record.verdict.rawValue, retCode: record.retCode, receivedAt: iso(record.receivedAt),
+            connectionId: record.connectionId, peerFingerprint: record.peerFingerprint, correlationId: record.correlationId, record: recordPath,
             message: messagePath, leafHash: hex(tree.leafHash(at: index)),
             inclusionProof: tree.inclusionProof(leafIndex: index, treeSize: treeSize).map(hex))
     }

@@ -11,6 +11,12 @@ public struct ExportManifest: Codable, Sendable, Equatable {
         /// ISO 8601 UTC with milliseconds (the record itself holds microseconds); `verify-export` requires exactly the
         /// string `export` writes for the record's time.
         public var receivedAt: String
+        /// The daemon's id of the TCP connection, the lowercase hex SHA-256 of the TLS peer's certificate, and the
+        /// correlation id the response, the log line and the record share. Bundles written before these fields
+        /// existed lack them (nil); when present, `verify-export` checks them like every other field.
+        public var connectionId: UInt64?
+        public var peerFingerprint: String?
+        public var correlationId: String?
         /// Bundle-relative path of the canonical record encoding (the Merkle leaf input).
         public var record: String
         /// Bundle-relative path of the message's exact bytes.

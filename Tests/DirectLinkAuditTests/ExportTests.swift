@@ -92,7 +92,8 @@ struct ExportTests {
 
     /// `proofs.json` is what an auditor reads; each metadata field an entry gives must be the signed record's. Entry 2
     /// is leaf 2, the inbound request S1001.
-    @Test(arguments: ["leafIndex", "direction", "corpId", "serialNo", "txCode", "verdict", "retCode", "receivedAt"])
+    @Test(arguments: ["leafIndex", "direction", "corpId", "serialNo", "txCode", "verdict", "retCode", "receivedAt",
+                      "connectionId", "peerFingerprint", "correlationId"])
     func editedManifestFieldIsNamed(field: String) throws {
         let (_, output, manifest) = try Self.bundle()
         var edited = manifest
@@ -105,6 +106,9 @@ struct ExportTests {
         case "txCode": entry.txCode = "PAY.BATCH"
         case "verdict": entry.verdict = "rejected"
         case "retCode": entry.retCode = "1001"
+        case "connectionId": entry.connectionId = 8
+        case "peerFingerprint": entry.peerFingerprint = String(repeating: "cd", count: 32)
+        case "correlationId": entry.correlationId = "c-S1002"
         default: entry.receivedAt = AuditExport.iso(try #require(AuditExport.parseISO(entry.receivedAt)) - 0.001)
         }
         edited.entries[2] = entry
@@ -112,6 +116,23 @@ struct ExportTests {
         let error = #expect(throws: AuditError.self) { try AuditExport.verify(bundle: output, trust: nil) }
         #expect(error?.code == .bundleMalformed && error?.recordIndex == 2, "\(String(describing: error))")
         #expect(error?.reason.contains("entry 2 field \(field) is") == true, "\(String(describing: error))")
+    }
+
+    /// Bundles written before `connectionId`, `peerFingerprint` and `correlationId` were in the manifest still verify;
+    /// the fields are in every record anyway, under the proof.
+    @Test func bundleWithoutTheLaterManifestFieldsStillVerifies() throws {
+        let (_, output, manifest) = try Self.bundle()
+        #expect(manifest.entries.allSatisfy { $0.connectionId == 7 && $0.correlationId?.hasPrefix("c-") == true })
+        var older = manifest
+        for position in older.entries.indices {
+            older.entries[position].connectionId = nil
+            older.entries[position].peerFingerprint = nil
+            older.entries[position].correlationId = nil
+        }
+        let encoded = try JSONEncoder().encode(older)
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("correlationId"))
+        try encoded.write(to: output.appendingPathComponent(AuditExport.manifest))
+        #expect(try AuditExport.verify(bundle: output, trust: Fixture.trust()).entries == 8)
     }
 
     @Test func bundleCorporationOtherThanTheRecordsIsNamed() throws {

@@ -14,6 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 
 /* Macros and variadics that Swift cannot import directly. */
 static inline long CDirectLink_BIO_get_mem_data(BIO *bio, char **pp) { return BIO_get_mem_data(bio, pp); }

@@ -8,6 +8,8 @@ public struct AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         case io, limitExceeded, keyRejected
         // Structure of the segment files.
         case segmentMissing, segmentHeader, recordFraming, recordChecksum, recordEncoding, recordIndex, tornTail
+        // Group seals (checked when the writer opens the log; they need the audit key).
+        case sealMissing, sealInvalid
         // Checkpoints.
         case checkpointMalformed, checkpointSignature, checkpointOrder, checkpointBeyondLog, checkpointRoot,
              checkpointContradiction, checkpointBehindLog

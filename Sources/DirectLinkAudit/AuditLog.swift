@@ -5,8 +5,10 @@ import Foundation
 ///
 /// `append` writes a whole group of records with one write and one fdatasync and returns their leaf indexes only
 /// afterwards, so a caller that releases a response after `append` returns never releases one whose record is
-/// not durable. Opening recovers a torn tail (a partial last write) by truncating it and reports that in
-/// `recovery`; it refuses to open a log whose newest checkpoint covers records that are missing or changed.
+/// not durable. Each group ends with a seal, a MAC under a key derived from the audit key. Opening recovers a torn
+/// tail (a partial last write) by truncating it, and cuts records past the newest checkpoint that no valid seal
+/// covers (never acknowledged, or not written by this log), reporting both in `recovery`; it refuses to open a log
+/// whose newest checkpoint covers records that are missing or changed, or whose seals were changed.
 ///
 /// `@unchecked Sendable`: every mutable field is read and written only while holding `lock`.
 public final class AuditLog: @unchecked Sendable {
@@ -21,6 +23,8 @@ public final class AuditLog: @unchecked Sendable {
     public let limits: AuditLimits
     public let recovery: Recovery
     let signingKey: PrivateKey
+    /// Authenticates each group's seal (`Segment`); derived from the audit key, never stored.
+    let sealKey: [UInt8]
     let certificate: Certificate
     let clock: @Sendable () -> Date
     let lock = NSLock()
@@ -49,6 +53,11 @@ public final class AuditLog: @unchecked Sendable {
         self.directory = directory
         self.limits = limits
         self.signingKey = key
+        do {
+            self.sealKey = try key.derivedSecret(label: Segment.sealKeyLabel)
+        } catch {
+            throw AuditError(.keyRejected, "the audit key cannot derive the seal key: \(error)")
+        }
         self.certificate = certificate
         self.clock = clock
         try Self.prepare(directory: directory, certificate: certificate)
@@ -63,7 +72,7 @@ public final class AuditLog: @unchecked Sendable {
         }
         checkpoints = stored.checkpoints
         let opened = try Self.openSegments(directory: directory, limits: limits, now: clock(),
-                                           protectedRecords: checkpoints.last?.treeSize ?? 0, recovery: &recovery)
+                                           protectedRecords: checkpoints.last?.treeSize ?? 0, sealKey: sealKey, recovery: &recovery)
         tree = opened.tree
         bySerial = opened.bySerial
         segment = opened.file
@@ -118,7 +127,7 @@ public final class AuditLog: @unchecked Sendable {
         return try lock.withLock {
             if let failed { throw failed }
             try rotateIfNeeded(now: clock())
-            var buffer = ByteWriter(capacity: records.reduce(0) { $0 + $1.encodedBytesEstimate + Segment.frameOverheadBytes })
+            var buffer = ByteWriter(capacity: records.reduce(Segment.sealBytes) { $0 + $1.encodedBytesEstimate + Segment.frameOverheadBytes })
             var hashes: [[UInt8]] = []
             var bodies: [(offset: Int, bytes: Int)] = []
             let sizeBefore = segment.size
@@ -128,6 +137,8 @@ public final class AuditLog: @unchecked Sendable {
                 hashes.append(Segment.appendFrame(to: &buffer) { record.encode(leafIndex: index, into: &$0) })
                 bodies.append((sizeBefore + frameStart + 8, buffer.buffer.count - frameStart - Segment.frameOverheadBytes))
             }
+            // In the same write: a group is acknowledged only with its seal, and open cuts records without one.
+            Segment.appendSeal(to: &buffer, firstIndex: tree.size, hashes: hashes, key: sealKey)
             do {
                 try segment.write(buffer.buffer)
             } catch let error as AuditError {

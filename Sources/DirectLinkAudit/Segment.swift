@@ -1,13 +1,21 @@
+import DirectLinkCrypto
 import Foundation
 
 /// The segment file format (docs/audit.md describes it byte by byte).
 ///
 /// A segment is `segment-<6-digit sequence>-<yyyyMMdd UTC>.dlog`: a 16-byte header ("DLAUDSEG" ‖ u64 index of its
 /// first record) and then frames "DLR1" ‖ u32 body length ‖ body (the record's canonical encoding) ‖
-/// SHA-256(0x00 ‖ body) — the Merkle leaf hash doubles as the frame checksum.
+/// SHA-256(0x00 ‖ body) — the Merkle leaf hash doubles as the frame checksum. Each group's records are followed, in the
+/// same write, by a seal: "DLS1" ‖ u32 12 ‖ u64 first leaf index ‖ u32 record count ‖ HMAC-SHA256 under a key derived
+/// from the audit key over "DLS1" ‖ those 12 bytes ‖ the group's leaf hashes. Seals are not leaves.
 enum Segment {
     static let headerMagic = Array("DLAUDSEG".utf8)
     static let frameMagic = Array("DLR1".utf8)
+    static let sealMagic = Array("DLS1".utf8)
+    static let sealBodyBytes = 12
+    static let sealBytes = 4 + 4 + sealBodyBytes + MerkleHash.bytes
+    /// The label of the seal key derived from the audit key (`PrivateKey.derivedSecret`).
+    static let sealKeyLabel = "DirectLink audit group seal v1"
     static let headerBytes = 16
     static let frameOverheadBytes = 4 + 4 + MerkleHash.bytes
 
@@ -39,6 +47,28 @@ enum Segment {
         out.buffer[lengthAt + 3] = lastLengthByte
         out.bytes(leafHash)
         return leafHash
+    }
+}
+
+extension Segment {
+    /// Appends the seal of the group whose leaf hashes are `hashes`, the first being leaf `firstIndex`.
+    static func appendSeal(to out: inout ByteWriter, firstIndex: UInt64, hashes: [[UInt8]], key: [UInt8]) {
+        precondition(!hashes.isEmpty && hashes.count <= Int(UInt32.max), "a group holds at least one record and is limited by groupRecordsMax")
+        out.bytes(sealMagic)
+        out.u32(UInt32(sealBodyBytes))
+        out.u64(firstIndex)
+        out.u32(UInt32(hashes.count))
+        out.bytes(sealMAC(key: key, firstIndex: firstIndex, hashes: hashes[...]))
+    }
+
+    /// HMAC-SHA256(key, "DLS1" ‖ u64 firstIndex ‖ u32 count ‖ leaf hashes).
+    static func sealMAC(key: [UInt8], firstIndex: UInt64, hashes: ArraySlice<[UInt8]>) -> [UInt8] {
+        var input = ByteWriter(capacity: 16 + hashes.count * MerkleHash.bytes)
+        input.bytes(sealMagic)
+        input.u64(firstIndex)
+        input.u32(UInt32(hashes.count))
+        for hash in hashes { input.bytes(hash) }
+        return input.buffer.withUnsafeBytes { MessageAuthentication.hmacSHA256(key: key, $0) }
     }
 }
 

@@ -6,9 +6,21 @@ struct ScannedFrame: Sendable {
     let leafHash: [UInt8]
 }
 
-/// The result of reading one segment: its good frames and, for the newest segment only, a torn tail.
+/// A group seal found in a segment (structure checked; its MAC is checked by `AuditLog`, which holds the key).
+struct ScannedSeal: Sendable {
+    let firstIndex: UInt64
+    let count: UInt64
+    let mac: [UInt8]
+    /// File offset just past the seal.
+    let end: Int
+
+    var endIndex: UInt64 { firstIndex + count }
+}
+
+/// The result of reading one segment: its good frames and seals and, for the newest segment only, a torn tail.
 struct SegmentScan: Sendable {
     var frames: [ScannedFrame] = []
+    var seals: [ScannedSeal] = []
     /// File offset where a torn tail starts (the file should be truncated there), and why.
     var tornTail: (offset: Int, reason: String)?
     /// Where the last good frame ends: the file's length, or the start of the zeros reserved after it.
@@ -45,6 +57,25 @@ enum SegmentScanner {
             // Cutting records off by zeroing them is no more hidden than cutting the file: the next segment's first
             // index and the signed checkpoints still count them.
             if data[offset] == 0, data[offset...].allSatisfy({ $0 == 0 }) { break }
+            if data.count - offset >= 4, Array(data[offset..<offset + 4]) == Segment.sealMagic {
+                guard let seal = seal(in: data, at: offset) else {
+                    if isNewest, !hasGoodFrame(in: data, after: offset, limits: limits) {
+                        scan.tornTail = (offset, "group seal incomplete")
+                        scan.dataEnd = offset
+                        return scan
+                    }
+                    throw AuditError(.recordFraming, "\(name.fileName) offset \(offset): malformed group seal", recordIndex: index)
+                }
+                // A seal names the records just before it, after the previous seal of this segment.
+                let groupStart = scan.seals.last?.endIndex ?? firstIndex
+                guard seal.count > 0, seal.endIndex == index, seal.firstIndex >= groupStart else {
+                    throw AuditError(.recordIndex, "\(name.fileName) offset \(offset): a group seal names records \(seal.firstIndex)..<\(seal.endIndex) but stands after record \(Int64(index) - 1); a record was deleted, inserted or moved",
+                                     recordIndex: index)
+                }
+                scan.seals.append(seal)
+                offset = seal.end
+                continue
+            }
             switch frame(in: data, at: offset, limits: limits) {
             case .good(let bodyEnd, let leafHash):
                 let claimed = data[offset + 9..<offset + 17].reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
@@ -66,6 +97,18 @@ enum SegmentScanner {
         }
         scan.dataEnd = offset
         return scan
+    }
+
+    /// The seal starting at `offset`, or nil when it is cut off or its length field is wrong.
+    static func seal(in data: [UInt8], at offset: Int) -> ScannedSeal? {
+        guard data.count - offset >= Segment.sealBytes else { return nil }
+        var reader = ByteReader(data[offset + 4..<offset + Segment.sealBytes])
+        guard let length = try? reader.u32(), length == UInt32(Segment.sealBodyBytes),
+              let first = try? reader.u64(), let count = try? reader.u32(),
+              let mac = try? reader.take(MerkleHash.bytes) else { return nil }
+        let (end, overflow) = first.addingReportingOverflow(UInt64(count))
+        guard !overflow, end <= UInt64(Int64.max) else { return nil }
+        return ScannedSeal(firstIndex: first, count: UInt64(count), mac: Array(mac), end: offset + Segment.sealBytes)
     }
 
     enum FrameCheck {

@@ -57,3 +57,26 @@ public enum Digest {
         return Array(out.prefix(Int(length)))
     }
 }
+
+public enum MessageAuthentication {
+    /// HMAC-SHA256 of `data` under `key` (32 bytes).
+    public static func hmacSHA256(key: [UInt8], _ data: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { keyBytes in
+            out.withUnsafeMutableBufferPointer { buffer in
+                HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), data.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                     data.count, buffer.baseAddress, &length)
+            }
+        }
+        // HMAC-SHA256 over memory fails only if OpenSSL cannot allocate: a broken process, not something input causes.
+        precondition(result != nil && length == 32, "HMAC-SHA256 unavailable")
+        return out
+    }
+
+    /// Compares two MACs in time independent of where they differ.
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+    }
+}

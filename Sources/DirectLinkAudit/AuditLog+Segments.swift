@@ -7,6 +7,8 @@ extension AuditLog {
         var bySerial: [String: [RecordLocation]] = [:]
         var file: AppendFile
         var name: SegmentName
+        /// The MAC of the last seal kept, which the next group's seal chains to.
+        var lastSealMAC = Segment.noSealMAC
     }
 
     /// Scans every segment, rebuilds the tree and the serial index, truncates a torn tail in the newest segment,
@@ -23,6 +25,7 @@ extension AuditLog {
         var tree = MerkleTree()
         var bySerial: [String: [RecordLocation]] = [:]
         var newestDataEnd = 0
+        var previousMAC = Segment.noSealMAC
         for (position, name) in names.enumerated() {
             let path = directory.appendingPathComponent(name.fileName).path
             let data = try AppendFile.read(path)
@@ -31,7 +34,7 @@ extension AuditLog {
             let scan = try SegmentScanner.scan(data, name: name, firstIndex: firstIndex, isNewest: isNewest, limits: limits)
             var cut = scan.tornTail.map { (offset: $0.offset, reason: $0.reason) }
             let kept = try sealedRecords(scan, name: name, firstIndex: firstIndex, isNewest: isNewest,
-                                         protectedRecords: protectedRecords, sealKey: sealKey)
+                                         protectedRecords: protectedRecords, sealKey: sealKey, previousMAC: &previousMAC)
             if kept < scan.frames.count {
                 let dropped = scan.frames.count - kept
                 cut = (scan.frames[kept].bodyStart - 8, "\(dropped) record(s) after the last authenticated group seal, never acknowledged"
@@ -71,7 +74,7 @@ extension AuditLog {
             let file = try AppendFile(path: directory.appendingPathComponent(newest.fileName).path, reserveBytes: limits.segmentReserveBytes)
             // Past a cut the file was truncated (`dataEnd` is its length); otherwise reserved zeros may follow the data.
             try file.setDataEnd(min(newestDataEnd, file.allocated))
-            return OpenedSegments(tree: tree, bySerial: bySerial, file: file, name: newest)
+            return OpenedSegments(tree: tree, bySerial: bySerial, file: file, name: newest, lastSealMAC: previousMAC)
         }
         let first = SegmentName(sequence: 1, day: SegmentName.utcDay(now))
         let file = try createSegment(first, firstIndex: 0, directory: directory, reserveBytes: limits.segmentReserveBytes)
@@ -79,25 +82,32 @@ extension AuditLog {
     }
 
     /// How many of the segment's frames to keep: all but the newest segment's records that are neither under the
-    /// checkpoint nor under a seal that authenticates. Checks the MAC of every seal reaching past the checkpoint.
+    /// checkpoint nor under a seal that authenticates. Checks the MAC of every seal reaching past the checkpoint,
+    /// each chained to the one before it (`previousMAC`, carried from segment to segment and left at the last kept).
     private static func sealedRecords(_ scan: SegmentScan, name: SegmentName, firstIndex: UInt64, isNewest: Bool,
-                                      protectedRecords: UInt64, sealKey: [UInt8]) throws -> Int {
+                                      protectedRecords: UInt64, sealKey: [UInt8], previousMAC: inout [UInt8]) throws -> Int {
         let endIndex = firstIndex + UInt64(scan.frames.count)
         var sealedEnd = firstIndex
-        for (position, seal) in scan.seals.enumerated() where seal.endIndex > protectedRecords {
+        for (position, seal) in scan.seals.enumerated() {
+            guard seal.endIndex > protectedRecords else {
+                // Under the signed checkpoint: nothing to authenticate, but the next seal chains to this one.
+                previousMAC = seal.mac
+                continue
+            }
             if seal.firstIndex > max(sealedEnd, protectedRecords) {
                 throw AuditError(.sealMissing, "\(name.fileName): records \(max(sealedEnd, protectedRecords))..<\(seal.firstIndex) are neither sealed nor covered by a checkpoint",
                                  recordIndex: max(sealedEnd, protectedRecords))
             }
             let hashes = scan.frames[Int(seal.firstIndex - firstIndex)..<Int(seal.endIndex - firstIndex)].map(\.leafHash)
-            let expected = Segment.sealMAC(key: sealKey, firstIndex: seal.firstIndex, hashes: hashes[...])
+            let expected = Segment.sealMAC(key: sealKey, firstIndex: seal.firstIndex, previousMAC: previousMAC, hashes: hashes[...])
             guard MessageAuthentication.equal(expected, seal.mac) else {
                 // The newest segment's last seal may be torn (its blocks half written): its group was never
                 // acknowledged and is cut like an unsealed one. Any other seal that fails was changed.
                 if isNewest, position == scan.seals.count - 1, seal.endIndex == endIndex { break }
-                throw AuditError(.sealInvalid, "\(name.fileName): the seal of records \(seal.firstIndex)..<\(seal.endIndex) does not authenticate them under this log's audit key",
+                throw AuditError(.sealInvalid, "\(name.fileName): the seal of records \(seal.firstIndex)..<\(seal.endIndex) does not authenticate them under this log's audit key after the seal before it",
                                  recordIndex: seal.firstIndex, recordRangeEnd: seal.endIndex)
             }
+            previousMAC = seal.mac
             sealedEnd = seal.endIndex
         }
         let keptEnd = max(sealedEnd, min(protectedRecords, endIndex), firstIndex)

@@ -25,6 +25,9 @@ public final class AuditLog: @unchecked Sendable {
     let signingKey: PrivateKey
     /// Authenticates each group's seal (`Segment`); derived from the audit key, never stored.
     let sealKey: [UInt8]
+    /// The MAC of the newest seal (32 zero bytes before the first): each seal's MAC covers it, so a group sealed with
+    /// the same key in another log (a restored copy, a standby) does not fit this one's history.
+    var lastSealMAC = Segment.noSealMAC
     let certificate: Certificate
     let clock: @Sendable () -> Date
     let lock = NSLock()
@@ -71,12 +74,18 @@ public final class AuditLog: @unchecked Sendable {
             try checkpointFile.truncate(to: torn)
         }
         checkpoints = stored.checkpoints
+        // The newest checkpoint decides which records need no seal: a forged one would let unsealed records in.
+        if let latest = checkpoints.last, !latest.isSigned(by: certificate) {
+            throw AuditError(.checkpointSignature, "the newest checkpoint is not signed by this log's audit key; nothing was read or cut",
+                             checkpointIndex: checkpoints.count - 1)
+        }
         let opened = try Self.openSegments(directory: directory, limits: limits, now: clock(),
                                            protectedRecords: checkpoints.last?.treeSize ?? 0, sealKey: sealKey, recovery: &recovery)
         tree = opened.tree
         bySerial = opened.bySerial
         segment = opened.file
         segmentName = opened.name
+        lastSealMAC = opened.lastSealMAC
         self.recovery = recovery
         if let latest = checkpoints.last {
             guard latest.treeSize <= tree.size else {
@@ -138,7 +147,7 @@ public final class AuditLog: @unchecked Sendable {
                 bodies.append((sizeBefore + frameStart + 8, buffer.buffer.count - frameStart - Segment.frameOverheadBytes))
             }
             // In the same write: a group is acknowledged only with its seal, and open cuts records without one.
-            Segment.appendSeal(to: &buffer, firstIndex: tree.size, hashes: hashes, key: sealKey)
+            let sealMAC = Segment.appendSeal(to: &buffer, firstIndex: tree.size, previousMAC: lastSealMAC, hashes: hashes, key: sealKey)
             do {
                 try segment.write(buffer.buffer)
             } catch let error as AuditError {
@@ -154,6 +163,7 @@ public final class AuditLog: @unchecked Sendable {
                 failed = error
                 throw error
             }
+            lastSealMAC = sealMAC
             let first = tree.size
             for (offset, hash) in hashes.enumerated() {
                 tree.append(leafHash: hash)

@@ -7,7 +7,8 @@ import Foundation
 /// first record) and then frames "DLR1" ‖ u32 body length ‖ body (the record's canonical encoding) ‖
 /// SHA-256(0x00 ‖ body) — the Merkle leaf hash doubles as the frame checksum. Each group's records are followed, in the
 /// same write, by a seal: "DLS1" ‖ u32 12 ‖ u64 first leaf index ‖ u32 record count ‖ HMAC-SHA256 under a key derived
-/// from the audit key over "DLS1" ‖ those 12 bytes ‖ the group's leaf hashes. Seals are not leaves.
+/// from the audit key over "DLS1" ‖ those 12 bytes ‖ the previous seal's MAC ‖ the group's leaf hashes. Seals are not
+/// leaves.
 enum Segment {
     static let headerMagic = Array("DLAUDSEG".utf8)
     static let frameMagic = Array("DLR1".utf8)
@@ -51,22 +52,29 @@ enum Segment {
 }
 
 extension Segment {
-    /// Appends the seal of the group whose leaf hashes are `hashes`, the first being leaf `firstIndex`.
-    static func appendSeal(to out: inout ByteWriter, firstIndex: UInt64, hashes: [[UInt8]], key: [UInt8]) {
+    /// What a log's first seal chains to.
+    static let noSealMAC = [UInt8](repeating: 0, count: MerkleHash.bytes)
+
+    /// Appends the seal of the group whose leaf hashes are `hashes`, the first being leaf `firstIndex`, chained to
+    /// the log's previous seal; returns its MAC.
+    static func appendSeal(to out: inout ByteWriter, firstIndex: UInt64, previousMAC: [UInt8], hashes: [[UInt8]], key: [UInt8]) -> [UInt8] {
         precondition(!hashes.isEmpty && hashes.count <= Int(UInt32.max), "a group holds at least one record and is limited by groupRecordsMax")
+        let mac = sealMAC(key: key, firstIndex: firstIndex, previousMAC: previousMAC, hashes: hashes[...])
         out.bytes(sealMagic)
         out.u32(UInt32(sealBodyBytes))
         out.u64(firstIndex)
         out.u32(UInt32(hashes.count))
-        out.bytes(sealMAC(key: key, firstIndex: firstIndex, hashes: hashes[...]))
+        out.bytes(mac)
+        return mac
     }
 
-    /// HMAC-SHA256(key, "DLS1" ‖ u64 firstIndex ‖ u32 count ‖ leaf hashes).
-    static func sealMAC(key: [UInt8], firstIndex: UInt64, hashes: ArraySlice<[UInt8]>) -> [UInt8] {
-        var input = ByteWriter(capacity: 16 + hashes.count * MerkleHash.bytes)
+    /// HMAC-SHA256(key, "DLS1" ‖ u64 firstIndex ‖ u32 count ‖ previous seal's MAC ‖ leaf hashes).
+    static func sealMAC(key: [UInt8], firstIndex: UInt64, previousMAC: [UInt8], hashes: ArraySlice<[UInt8]>) -> [UInt8] {
+        var input = ByteWriter(capacity: 48 + hashes.count * MerkleHash.bytes)
         input.bytes(sealMagic)
         input.u64(firstIndex)
         input.u32(UInt32(hashes.count))
+        input.bytes(previousMAC)
         for hash in hashes { input.bytes(hash) }
         return input.buffer.withUnsafeBytes { MessageAuthentication.hmacSHA256(key: key, $0) }
     }

@@ -58,18 +58,17 @@ enum SegmentScanner {
             // index and the signed checkpoints still count them.
             if data[offset] == 0, data[offset...].allSatisfy({ $0 == 0 }) { break }
             if data.count - offset >= 4, Array(data[offset..<offset + 4]) == Segment.sealMagic {
-                guard let seal = seal(in: data, at: offset) else {
+                // A seal names the records just before it, after the previous seal of this segment.
+                let groupStart = scan.seals.last?.endIndex ?? firstIndex
+                guard let seal = seal(in: data, at: offset), seal.count > 0, seal.endIndex == index, seal.firstIndex >= groupStart else {
+                    // The last bytes of a group's write may be half on the disk: at the very end that is a torn tail
+                    // (its group was never acknowledged); anywhere else the records around it were changed.
                     if isNewest, !hasGoodFrame(in: data, after: offset, limits: limits) {
-                        scan.tornTail = (offset, "group seal incomplete")
+                        scan.tornTail = (offset, "group seal incomplete or not naming the records before it")
                         scan.dataEnd = offset
                         return scan
                     }
-                    throw AuditError(.recordFraming, "\(name.fileName) offset \(offset): malformed group seal", recordIndex: index)
-                }
-                // A seal names the records just before it, after the previous seal of this segment.
-                let groupStart = scan.seals.last?.endIndex ?? firstIndex
-                guard seal.count > 0, seal.endIndex == index, seal.firstIndex >= groupStart else {
-                    throw AuditError(.recordIndex, "\(name.fileName) offset \(offset): a group seal names records \(seal.firstIndex)..<\(seal.endIndex) but stands after record \(Int64(index) - 1); a record was deleted, inserted or moved",
+                    throw AuditError(.recordIndex, "\(name.fileName) offset \(offset): a group seal is malformed or does not name the records \(groupStart)..<\(index) before it; a record was deleted, inserted or moved",
                                      recordIndex: index)
                 }
                 scan.seals.append(seal)

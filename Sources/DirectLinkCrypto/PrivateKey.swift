@@ -21,17 +21,30 @@ public final class PrivateKey: @unchecked Sendable {
 
     deinit { EVP_PKEY_free(pkey) }
 
-    /// SHA-256(`label` ‖ 0x00 ‖ the key's DER encoding): a 32-byte secret only a holder of this private key can
-    /// compute, separate for each label (the audit log's group seals). The DER copy is cleansed before it is freed.
+    /// SHA-256(`label` ‖ 0x00 ‖ the private scalar, big-endian, padded to the curve's size): a 32-byte secret only a
+    /// holder of this EC (or SM2) private key can compute, separate for each label (the audit log's group seals), and
+    /// the same however the key file is encoded (PKCS#8 or SEC1, compressed point or not). Copies are cleansed.
     public func derivedSecret(label: String) throws -> [UInt8] {
+        switch keyType {
+        case .ecP256, .sm2: break
+        default: throw CryptoError.openSSL(.unsupportedKey, "a derived secret needs an EC private key")
+        }
         OpenSSLErrorQueue.clear()
-        var der: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PrivateKey(pkey, &der)
-        guard length > 0, let der else { throw CryptoError.openSSL(.malformedKey, "the private key cannot be encoded") }
-        defer { CDirectLink_OPENSSL_cleanse_free(der, Int(length)) }
+        var scalar: OpaquePointer?
+        guard EVP_PKEY_get_bn_param(pkey, "priv", &scalar) == 1, let scalar else {
+            throw CryptoError.openSSL(.malformedKey, "the private scalar cannot be read")
+        }
+        defer { BN_clear_free(scalar) }
+        let width = Int(EVP_PKEY_get_bits(pkey) + 7) / 8
         var input = Array(label.utf8) + [0]
-        input.append(contentsOf: UnsafeBufferPointer(start: der, count: Int(length)))
+        let start = input.count
+        input.append(contentsOf: [UInt8](repeating: 0, count: width))
         defer { input.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
+        let written = input.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return -1 }
+            return BN_bn2binpad(scalar, base + start, Int32(width))
+        }
+        guard written == Int32(width) else { throw CryptoError.openSSL(.malformedKey, "the private scalar does not fit the curve") }
         return try Digest.compute(.sha256, input)
     }
 

@@ -64,6 +64,13 @@ public final class Daemon: Service, @unchecked Sendable {
                                       keyPath: configuration.path(configuration.audit.privateKey),
                                       certificatePath: configuration.path(configuration.audit.certificate),
                                       limits: auditLimits, gatherSeconds: configuration.audit.gatherMilliseconds / 1000)
+            if let recovery = audit?.log.recovery, recovery.segmentBytesDropped > 0 || recovery.checkpointBytesDropped > 0 {
+                // Cut on open: a torn last write after a crash, or records no seal of this log authenticates.
+                logger.warning("audit log recovered on open", metadata: [
+                    "segment_bytes_cut": "\(recovery.segmentBytesDropped)", "reason": "\(recovery.segmentReason ?? "-")",
+                    "checkpoint_bytes_cut": "\(recovery.checkpointBytesDropped)",
+                ])
+            }
         } else {
             audit = nil
         }

@@ -7,15 +7,21 @@ import Testing
 /// key derived from the audit key, so records someone appends to a stopped daemon's segments are never signed into a
 /// later checkpoint.
 struct SealTests {
-    /// Frames for `records`, numbered from `firstIndex`, exactly as the log writes them, optionally with a seal.
-    static func frames(_ records: [AuditRecord], firstIndex: UInt64, sealKey: [UInt8]?) -> [UInt8] {
+    /// Frames for `records`, numbered from `firstIndex`, exactly as the log writes them, optionally with a seal
+    /// chained to `previousMAC`.
+    static func frames(_ records: [AuditRecord], firstIndex: UInt64, sealKey: [UInt8]?, previousMAC: [UInt8] = Segment.noSealMAC) -> [UInt8] {
         var out = ByteWriter(capacity: 0)
         var hashes: [[UInt8]] = []
         for (offset, record) in records.enumerated() {
             hashes.append(Segment.appendFrame(to: &out) { record.encode(leafIndex: firstIndex + UInt64(offset), into: &$0) })
         }
-        if let sealKey { Segment.appendSeal(to: &out, firstIndex: firstIndex, hashes: hashes, key: sealKey) }
+        if let sealKey { _ = Segment.appendSeal(to: &out, firstIndex: firstIndex, previousMAC: previousMAC, hashes: hashes, key: sealKey) }
         return out.buffer
+    }
+
+    /// The MAC of the last seal in the newest segment (its last 32 bytes after a close).
+    static func lastSealMAC(_ directory: URL) throws -> [UInt8] {
+        Array(try SegmentEditor(path: try Fixture.segmentPaths(directory).last ?? "").original.suffix(MerkleHash.bytes))
     }
 
     static func append(_ bytes: [UInt8], toSegmentOf directory: URL) throws -> (path: String, before: Int) {
@@ -58,16 +64,36 @@ struct SealTests {
         #expect(reopened.latestCheckpoint?.treeSize == 4)
     }
 
-    /// With the right key the appended group is adopted: what makes the difference is the key, not the framing.
-    @Test func aGroupSealedWithTheAuditKeyIsAdopted() throws {
+    /// With the right key, chained to the log's last seal, the appended group is adopted: what makes the difference
+    /// is the key and the history, not the framing. The same group chained to another history (a seal of another log
+    /// under the same key) is cut.
+    @Test(arguments: [true, false])
+    func aGroupSealedWithTheAuditKeyIsAdoptedOnlyOnItsOwnHistory(chainedToThisLog: Bool) throws {
         let directory = try Fixture.populatedLog(exchanges: 2)
         let key = try Fixture.auditKey().derivedSecret(label: Segment.sealKeyLabel)
-        _ = try Self.append(Self.frames(try Fixture.exchange(serial: "X3", signer: Fixture.makerSigner()), firstIndex: 4, sealKey: key),
+        let previous = chainedToThisLog ? try Self.lastSealMAC(directory) : Segment.noSealMAC
+        _ = try Self.append(Self.frames(try Fixture.exchange(serial: "X3", signer: Fixture.makerSigner()), firstIndex: 4, sealKey: key,
+                                        previousMAC: previous),
                            toSegmentOf: directory)
         let reopened = try Fixture.openLog(directory)
-        #expect(reopened.size == 6)
-        #expect(reopened.recovery.segmentBytesDropped == 0)
+        #expect(reopened.size == (chainedToThisLog ? 6 : 4))
         try reopened.close()
+    }
+
+    /// The newest checkpoint decides which records need no seal, so a forged one (the right size and root over the
+    /// appended records, any signature) must not get them in: open refuses.
+    @Test func aForgedNewestCheckpointRefusesToOpen() throws {
+        let directory = try Fixture.populatedLog(exchanges: 2)
+        let added = try Fixture.exchange(serial: "X4", signer: Fixture.makerSigner())
+        _ = try Self.append(Self.frames(added, firstIndex: 4, sealKey: nil), toSegmentOf: directory)
+        let contents = try AuditLogReader.read(directory: directory)
+        #expect(contents.tree.size == 6)
+        var forged = try #require(contents.checkpoints.last)
+        forged = Checkpoint(treeSize: 6, rootHash: contents.tree.rootHash(size: 6), timeMilliseconds: forged.timeMilliseconds + 1000,
+                            signature: forged.signature)
+        try CheckpointForger.append(forged, to: directory)
+        let error = #expect(throws: AuditError.self) { _ = try Fixture.openLog(directory) }
+        #expect(error?.code == .checkpointSignature, "\(String(describing: error))")
     }
 
     /// A changed MAC on a seal past the checkpoint that is followed by more records is not a torn write: open refuses
@@ -90,6 +116,29 @@ struct SealTests {
         #expect(error?.code == .sealInvalid && error?.recordIndex == 0 && error?.recordRangeEnd == 2, "\(String(describing: error))")
     }
 
+    /// Power lost while the last group's write reached the disk only in part: its seal's fields are zeros where the
+    /// reserved zeros were. That is a torn tail — the group was never acknowledged — so it is cut, not refused.
+    @Test func aHalfWrittenLastSealIsATornTail() throws {
+        let directory = try Fixture.temporaryDirectory()
+        do {
+            let log = try Fixture.openLog(directory)
+            let signer = try Fixture.makerSigner()
+            for number in 0..<3 { _ = try log.append(try Fixture.exchange(serial: "H\(number)", signer: signer)) }
+        }
+        let path = try Fixture.segmentPaths(directory)[0]
+        let editor = try SegmentEditor(path: path)
+        var bytes = editor.original
+        // The last seal: magic and length made it, first index and count did not.
+        let seal = bytes.count - Segment.sealBytes
+        for position in seal + 8..<seal + 20 { bytes[position] = 0 }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let reopened = try Fixture.openLog(directory)
+        #expect(reopened.size == 4)
+        #expect(reopened.recovery.segmentBytesDropped == bytes.count - editor.recordOffsets[4])
+        try reopened.close()
+        #expect(try AuditVerifier(trust: Fixture.trust()).verify(directory: directory).records == 4)
+    }
+
     /// A segment that is not the newest holds records past the checkpoint without seals: refused, nothing cut.
     @Test func unsealedRecordsInAnOlderSegmentRefuseToOpen() throws {
         var limits = AuditLimits()
@@ -109,13 +158,26 @@ struct SealTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: segments[0])) == Data(first.bytes), "nothing may be cut")
     }
 
-    /// The seal key is a function of the private key alone: the same key file gives the same secret, another key
-    /// another, another label another.
+    /// The seal key is a function of the private key alone: the same key re-encoded by openssl (PKCS#8, SEC1 with a
+    /// compressed point) gives the same secret, another key another, another label another.
     @Test func sealKeyIsDerivedFromTheAuditKeyAndItsLabel() throws {
         let audit = try Fixture.auditKey().derivedSecret(label: Segment.sealKeyLabel)
         #expect(audit.count == 32)
-        #expect(try Fixture.auditKey().derivedSecret(label: Segment.sealKeyLabel) == audit)
         #expect(try Fixture.auditKey().derivedSecret(label: "another label") != audit)
         #expect(try PrivateKey(pem: Fixture.read("Fixtures/pki/corpa-maker-ec.key")).derivedSecret(label: Segment.sealKeyLabel) != audit)
+        let folder = try Fixture.temporaryDirectory()
+        for (name, arguments) in [("pkcs8.pem", ["pkey"]), ("compressed.pem", ["ec", "-conv_form", "compressed"])] {
+            let out = folder.appendingPathComponent(name).path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl"] + arguments + ["-in", Fixture.path("Fixtures/pki/bank-audit.key"), "-out", out]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let bytes = try #require(FileManager.default.contents(atPath: out))
+            #expect(bytes != Data(try Fixture.read("Fixtures/pki/bank-audit.key")) || name == "pkcs8.pem")
+            #expect(try PrivateKey(pem: [UInt8](bytes)).derivedSecret(label: Segment.sealKeyLabel) == audit, "\(name)")
+        }
     }
 }

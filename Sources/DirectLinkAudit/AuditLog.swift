@@ -25,8 +25,9 @@ public final class AuditLog: @unchecked Sendable {
     let signingKey: PrivateKey
     /// Authenticates each group's seal (`Segment`); derived from the audit key, never stored.
     let sealKey: [UInt8]
-    /// The MAC of the newest seal (32 zero bytes before the first): each seal's MAC covers it, so a group sealed with
-    /// the same key in another log (a restored copy, a standby) does not fit this one's history.
+    /// The MAC of the newest seal (32 zero bytes before the first): each seal's MAC covers it, so a group fits only
+    /// after the seal it was chained to — not a group sealed with the same key in a log with another sealed history
+    /// (a restored copy still shares this one's history up to where they part).
     var lastSealMAC = Segment.noSealMAC
     let certificate: Certificate
     let clock: @Sendable () -> Date
@@ -69,16 +70,16 @@ public final class AuditLog: @unchecked Sendable {
         let checkpointPath = directory.appendingPathComponent(CheckpointFile.fileName).path
         checkpointFile = try AppendFile(path: checkpointPath)
         let stored = try CheckpointFile.read(try AppendFile.read(checkpointPath))
+        // The newest checkpoint decides which records need no seal: a forged one would let unsealed records in.
+        if let latest = stored.checkpoints.last, !latest.isSigned(by: certificate) {
+            throw AuditError(.checkpointSignature, "the newest checkpoint is not signed by this log's audit key; nothing was cut",
+                             checkpointIndex: stored.checkpoints.count - 1)
+        }
         if let torn = stored.tornOffset {
             recovery.checkpointBytesDropped = checkpointFile.size - torn
             try checkpointFile.truncate(to: torn)
         }
         checkpoints = stored.checkpoints
-        // The newest checkpoint decides which records need no seal: a forged one would let unsealed records in.
-        if let latest = checkpoints.last, !latest.isSigned(by: certificate) {
-            throw AuditError(.checkpointSignature, "the newest checkpoint is not signed by this log's audit key; nothing was read or cut",
-                             checkpointIndex: checkpoints.count - 1)
-        }
         let opened = try Self.openSegments(directory: directory, limits: limits, now: clock(),
                                            protectedRecords: checkpoints.last?.treeSize ?? 0, sealKey: sealKey, recovery: &recovery)
         tree = opened.tree

@@ -31,6 +31,15 @@ struct SealTests {
         return (path, editor.original.count)
     }
 
+    /// A log left as a crash leaves it: `exchanges` group commits of one exchange each, never closed, no checkpoint.
+    static func unclosedLog(exchanges: Int, limits: AuditLimits = .default) throws -> URL {
+        let directory = try Fixture.temporaryDirectory()
+        let log = try Fixture.openLog(directory, limits: limits)
+        let signer = try Fixture.makerSigner()
+        for number in 0..<exchanges { _ = try log.append(try Fixture.exchange(serial: "U\(number)", signer: signer)) }
+        return directory
+    }
+
     /// A closed log (its final checkpoint covers 4 records) with a well-formed exchange appended without a seal: it
     /// is cut on open, reported, and the next checkpoint still covers 4.
     @Test func recordsAppendedToAStoppedLogWithoutASealAreCutNotSigned() throws {
@@ -99,12 +108,7 @@ struct SealTests {
     /// A changed MAC on a seal past the checkpoint that is followed by more records is not a torn write: open refuses
     /// and names the group.
     @Test func aChangedSealBeforeTheTailRefusesToOpen() throws {
-        let directory = try Fixture.temporaryDirectory()
-        do {
-            let log = try Fixture.openLog(directory)
-            let signer = try Fixture.makerSigner()
-            for number in 0..<3 { _ = try log.append(try Fixture.exchange(serial: "G\(number)", signer: signer)) }
-        }
+        let directory = try Self.unclosedLog(exchanges: 3)
         let path = try Fixture.segmentPaths(directory)[0]
         let editor = try SegmentEditor(path: path)
         #expect(editor.sealCount == 3)
@@ -119,12 +123,7 @@ struct SealTests {
     /// Power lost while the last group's write reached the disk only in part: its seal's fields are zeros where the
     /// reserved zeros were. That is a torn tail — the group was never acknowledged — so it is cut, not refused.
     @Test func aHalfWrittenLastSealIsATornTail() throws {
-        let directory = try Fixture.temporaryDirectory()
-        do {
-            let log = try Fixture.openLog(directory)
-            let signer = try Fixture.makerSigner()
-            for number in 0..<3 { _ = try log.append(try Fixture.exchange(serial: "H\(number)", signer: signer)) }
-        }
+        let directory = try Self.unclosedLog(exchanges: 3)
         let path = try Fixture.segmentPaths(directory)[0]
         let editor = try SegmentEditor(path: path)
         var bytes = editor.original
@@ -143,12 +142,7 @@ struct SealTests {
     @Test func unsealedRecordsInAnOlderSegmentRefuseToOpen() throws {
         var limits = AuditLimits()
         limits.segmentBytesMax = 4096
-        let directory = try Fixture.temporaryDirectory()
-        do {
-            let log = try Fixture.openLog(directory, limits: limits)
-            let signer = try Fixture.makerSigner()
-            for number in 0..<4 { _ = try log.append(try Fixture.exchange(serial: "O\(number)", signer: signer)) }
-        }
+        let directory = try Self.unclosedLog(exchanges: 4, limits: limits)
         let segments = try Fixture.segmentPaths(directory)
         #expect(segments.count > 1)
         let first = try SegmentEditor(path: segments[0])

@@ -135,13 +135,16 @@ extension BenchLoadCommand {
         print(String(format: "crypto bound %.0f messages/s (%d cores × 1/(1/verify %.0f + 1/sign %.0f))",
                      bound.rate, bound.cores, bound.verify, bound.sign))
         for (auditOn, runs) in [(false, offSlices), (true, onSlices)] {
-            var latencies = Histogram<UInt64>(highestTrackableValue: Self.latencyMicrosecondsMax)
-            for slice in runs { latencies.add(slice.latencies) }
-            let rate = Self.median(runs.map(\.rate))
-            let millis = { (p: Double) in Double(latencies.valueAtPercentile(p)) / 1000 }
+            // Latencies over all of a setting's slices; the rate is the median slice's.
+            var all = Slice(messages: 0, seconds: 0, latencies: Histogram<UInt64>(highestTrackableValue: Self.latencyMicrosecondsMax), verified: 0)
+            for slice in runs {
+                all.latencies.add(slice.latencies)
+                all.verified += slice.verified
+            }
+            let rate = Self.median(runs.map(\.rate)), summary = all.outcome
             print(String(format: "median %@  %.0f messages/s = %.0f%% of the crypto bound  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  verified sample %d",
-                         auditOn ? "audit on " : "audit off", rate, 100 * rate / bound.rate, millis(50), millis(99), millis(99.9),
-                         runs.map(\.verified).reduce(0, +)))
+                         auditOn ? "audit on " : "audit off", rate, 100 * rate / bound.rate, summary.p50, summary.p99, summary.p999,
+                         summary.verified))
         }
         let costs = (0..<pairs).map { 100 * (1 - onSlices[$0].rate / offSlices[$0].rate) }
         let interval = Self.bootstrapMedianInterval(costs)
